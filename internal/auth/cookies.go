@@ -1,0 +1,163 @@
+package auth
+
+import (
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/parley-chat/parley/internal/tenant"
+)
+
+// Cookie names. Outside localhost the cookies are Secure and carry the
+// __Host- (access: Path=/, no Domain) or __Secure- (refresh: path-limited,
+// which __Host- forbids) prefix, so a sibling subdomain cannot plant them.
+const (
+	AccessCookie        = "parley_at"
+	RefreshCookie       = "parley_rt"
+	secureAccessCookie  = "__Host-" + AccessCookie
+	secureRefreshCookie = "__Secure-" + RefreshCookie
+)
+
+// AccessToken returns the access token a request carries: the
+// "Authorization: Bearer" header, else the access cookie. Empty if none.
+func AccessToken(r *http.Request) string {
+	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return strings.TrimSpace(v)
+	}
+	for _, name := range []string{secureAccessCookie, AccessCookie} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func refreshCookie(r *http.Request) string {
+	for _, name := range []string{secureRefreshCookie, RefreshCookie} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+// refreshPath limits the refresh cookie to the tenant's auth endpoints.
+func refreshPath(tenantID string) string { return "/api/v1/t/" + tenantID + "/auth/" }
+
+// secureRequest: cookies are Secure everywhere but on a loopback host,
+// where the demo runs over plain HTTP.
+func secureRequest(r *http.Request) bool {
+	host := r.Host
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return r.TLS != nil
+	}
+	if ip := net.ParseIP(strings.Trim(host, "[]")); ip != nil && ip.IsLoopback() {
+		return r.TLS != nil
+	}
+	return true
+}
+
+func setSessionCookies(w http.ResponseWriter, r *http.Request, tenantID string, iss issued) {
+	secure := secureRequest(r)
+	name := AccessCookie
+	if secure {
+		name = secureAccessCookie
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: iss.access, Path: "/", Expires: iss.accessExp,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
+	})
+	setRefreshCookie(w, r, tenantID, iss)
+}
+
+func setRefreshCookie(w http.ResponseWriter, r *http.Request, tenantID string, iss issued) {
+	if iss.refreshToken == "" {
+		return
+	}
+	secure := secureRequest(r)
+	name := RefreshCookie
+	if secure {
+		name = secureRefreshCookie
+	}
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: iss.refreshToken, Path: refreshPath(tenantID), Expires: iss.session.ExpiresAt,
+		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode,
+	})
+}
+
+func clearSessionCookies(w http.ResponseWriter, r *http.Request, tenantID string) {
+	secure := secureRequest(r)
+	at, rt := AccessCookie, RefreshCookie
+	if secure {
+		at, rt = secureAccessCookie, secureRefreshCookie
+	}
+	http.SetCookie(w, &http.Cookie{Name: at, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
+	http.SetCookie(w, &http.Cookie{Name: rt, Path: refreshPath(tenantID), MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
+}
+
+// checkReturn accepts a same-origin absolute path ("/t/opentalk/") or an
+// absolute URL on one of the tenant's origins, and nothing else: no
+// scheme-relative "//evil", no backslashes, no user info. Empty means the
+// tenant's chat home.
+func checkReturn(t *tenant.Tenant, raw string) (string, error) {
+	if raw == "" {
+		return "/t/" + t.ID + "/", nil
+	}
+	bad := func(why string) (string, error) {
+		return "", &redirectError{why: why}
+	}
+	if len(raw) > 2048 || strings.ContainsAny(raw, "\\") {
+		return bad("too long or contains a backslash")
+	}
+	for _, c := range raw {
+		if c < 0x20 || c == 0x7f {
+			return bad("contains control characters")
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return bad("not a URL")
+	}
+	if strings.HasPrefix(raw, "/") {
+		if strings.HasPrefix(raw, "//") || u.Scheme != "" || u.Host != "" || u.User != nil {
+			return bad("scheme-relative URL")
+		}
+		return raw, nil
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Opaque != "" {
+		return bad("not an http(s) URL")
+	}
+	if !t.AllowsOrigin(u.Scheme + "://" + u.Host) {
+		return bad("origin is not one of the tenant's origins")
+	}
+	return raw, nil
+}
+
+type redirectError struct{ why string }
+
+func (e *redirectError) Error() string { return ErrRedirectNotAllowed.Error() + ": " + e.why }
+func (e *redirectError) Unwrap() error { return ErrRedirectNotAllowed }
+
+// originAllowed guards cookie-authenticated POSTs against cross-site
+// requests: a browser's Origin must be Parley's own or one of the
+// tenant's. Requests without Origin (servers, older clients) pass; the
+// SameSite cookies still protect them.
+func originAllowed(r *http.Request, t *tenant.Tenant) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	return t.AllowsOrigin(o)
+}
