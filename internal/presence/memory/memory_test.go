@@ -25,7 +25,7 @@ func TestCountsDistinctUsers(t *testing.T) {
 		{true, "a", "r", "alice", 1},
 		{true, "a", "r", "alice", 1}, // second connection of alice
 		{true, "a", "r", "bob", 2},
-		{true, "b", "r", "carol", 1}, // same room id, other tenant
+		{true, "b", "r", "carol", 1},  // same room id, other tenant
 		{false, "a", "r", "alice", 2}, // alice still has one connection
 		{false, "a", "r", "alice", 1},
 		{false, "a", "r", "bob", 0},
