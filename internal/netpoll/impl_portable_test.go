@@ -1,0 +1,5 @@
+//go:build !linux || netpoll_portable
+
+package netpoll
+
+const perConnGoroutines = true
