@@ -1,0 +1,34 @@
+import { defineConfig } from "vitest/config";
+
+// Unit tests run by `npm test`. The "server" project drives a real Parley
+// binary and only runs when PARLEY_TEST_SERVER=1 (see packages/core/server-test).
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: "core",
+          include: ["packages/core/src/**/*.test.ts"],
+          environment: "node",
+        },
+      },
+      {
+        test: {
+          name: "react",
+          include: ["packages/react/src/**/*.test.{ts,tsx}", "apps/*/src/**/*.test.{ts,tsx}"],
+          environment: "jsdom",
+        },
+      },
+      {
+        test: {
+          name: "server",
+          include: ["packages/core/server-test/**/*.test.ts"],
+          environment: "node",
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
+    ],
+  },
+});
