@@ -141,13 +141,25 @@ func (s *Service) Authenticate(ctx context.Context, tenantID, token string) (Cla
 		return c, nil
 	}
 	sess, err := s.cfg.Sessions.Session(ctx, c.Tenant, c.SessionID)
-	if err != nil {
+	switch {
+	case errors.Is(err, ErrSessionNotFound):
+		return Claims{}, fmt.Errorf("authenticate: %w: %w", ErrTokenInvalid, ErrSessionRevoked)
+	case err != nil:
 		return Claims{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if !sess.Live(s.now()) {
-		return Claims{}, fmt.Errorf("authenticate: %w", ErrSessionRevoked)
+	case !sess.Live(s.now()):
+		return Claims{}, fmt.Errorf("authenticate: %w: %w", ErrTokenInvalid, ErrSessionRevoked)
 	}
 	return c, nil
+}
+
+// Verify is Authenticate with a background context bounded to two
+// seconds, so that the Service can stand in wherever a Keys-style verifier
+// is expected (httpapi.Config.Tokens, the socket server). A revoked session
+// is reported as ErrTokenInvalid wrapping ErrSessionRevoked.
+func (s *Service) Verify(token, tenantID string) (Claims, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	return s.Authenticate(ctx, tenantID, token)
 }
 
 // TokenResponse is the JSON body of a successful sign-in or refresh.
