@@ -96,6 +96,10 @@ func wireError(err error) (*protocol.Error, int) {
 	switch e.Code {
 	case protocol.CodeNotFound:
 		status = http.StatusNotFound
+	case protocol.CodeUnauthenticated, protocol.CodeTokenExpired, protocol.CodeWrongTenant:
+		status = http.StatusUnauthorized
+	case protocol.CodeRateLimited:
+		status = http.StatusTooManyRequests
 	case protocol.CodeBadRequest, protocol.CodeMessageTooLong, protocol.CodeInvalidText:
 		status = http.StatusBadRequest
 	case protocol.CodeForbidden, protocol.CodeNotMember:

@@ -128,3 +128,5 @@ func (m *memStore) UseNonce(_ context.Context, tenant, nonce string, exp, now ti
 	m.nonces[k] = exp
 	return nil
 }
+
+func newStore(t *testing.T) auth.SessionStore { return newMemStore(t) }
