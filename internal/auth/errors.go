@@ -48,13 +48,13 @@ var (
 // Auth-specific wire codes, used in REST error bodies next to the protocol
 // package's codes (unauthenticated, token_expired, wrong_tenant, ...).
 const (
-	CodeSessionRevoked    protocol.Code = "session_revoked"      // sign in again through the host
-	CodeRefreshReused     protocol.Code = "refresh_reused"       // a used refresh token came back; session revoked
+	CodeSessionRevoked     protocol.Code = "session_revoked"      // sign in again through the host
+	CodeRefreshReused      protocol.Code = "refresh_reused"       // a used refresh token came back; session revoked
 	CodeRedirectNotAllowed protocol.Code = "redirect_not_allowed" // return URL not on the tenant's origins
-	CodeHostUnavailable   protocol.Code = "host_unavailable"     // the host is down or slow; retry
-	CodeHostRejected      protocol.Code = "host_rejected"        // the host refused the code or Parley's credentials
-	CodeAssertionReplayed protocol.Code = "replayed"             // the assertion's nonce or JWT id was used before
-	CodeWrongRoom         protocol.Code = "wrong_room"           // the assertion is for another room
+	CodeHostUnavailable    protocol.Code = "host_unavailable"     // the host is down or slow; retry
+	CodeHostRejected       protocol.Code = "host_rejected"        // the host refused the code or Parley's credentials
+	CodeAssertionReplayed  protocol.Code = "replayed"             // the assertion's nonce or JWT id was used before
+	CodeWrongRoom          protocol.Code = "wrong_room"           // the assertion is for another room
 )
 
 // wireError maps an auth error to its wire form and HTTP status. Errors

@@ -171,7 +171,7 @@ func TestReturnURLChecked(t *testing.T) {
 		"//evil.example/",
 		"/\\evil.example",
 		"javascript:alert(1)",
-		"http://127.0.0.1:1/",  // loopback, but not one of the tenant's origins
+		"http://127.0.0.1:1/", // loopback, but not one of the tenant's origins
 		h.host.URL + "@evil.example/",
 		"/t/opentalk/\r\nSet-Cookie: x=y",
 	}

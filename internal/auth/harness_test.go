@@ -163,11 +163,11 @@ func newHarness(t *testing.T, opts ...harnessOpt) *harness {
 	}
 	ot := setup["opentalk"]
 	tenants := map[string]tenant.Tenant{
-		"opentalk": {ID: "opentalk", Origins: []string{h.host.URL}, APIKey: ot.APIKey, Auth: ot.Auth},
-		"other":    exchange("other", with(ot.Auth.Settings, "clientID", "parley-other", "clientSecret", otherSecret)),
+		"opentalk":  {ID: "opentalk", Origins: []string{h.host.URL}, APIKey: ot.APIKey, Auth: ot.Auth},
+		"other":     exchange("other", with(ot.Auth.Settings, "clientID", "parley-other", "clientSecret", otherSecret)),
 		"badclient": exchange("badclient", with(ot.Auth.Settings, "clientSecret", "not-the-secret")),
-		"slow": exchange("slow", with(ot.Auth.Settings, "exchangeURL", h.hang.URL+"/api/exchange", "timeout", "300ms")),
-		"down": exchange("down", with(ot.Auth.Settings, "exchangeURL", downURL+"/api/exchange")),
+		"slow":      exchange("slow", with(ot.Auth.Settings, "exchangeURL", h.hang.URL+"/api/exchange", "timeout", "300ms")),
+		"down":      exchange("down", with(ot.Auth.Settings, "exchangeURL", downURL+"/api/exchange")),
 		"rps": {ID: "rps", Origins: []string{h.host.URL}, APIKey: tenant.DemoAPIKey, Auth: setup["rps"].Auth,
 			Policy: tenant.Policy{RoomKinds: []chat.RoomKind{chat.RoomPrivate}}},
 		"rps2": {ID: "rps2", Origins: []string{h.host.URL}, APIKey: "rps2-key", Auth: setup["rps"].Auth,
