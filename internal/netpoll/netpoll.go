@@ -5,7 +5,8 @@
 // On Linux one goroutine waits in epoll_wait for every registered
 // connection (EPOLLIN|EPOLLRDHUP with EPOLLONESHOT) and hands each ready
 // connection to the pool; the descriptor stays disarmed until its owner calls
-// Handle.Rearm, so at most one readiness task per connection runs at a time.
+// Handle.Rearm, so at most one readiness task per connection runs at a time
+// (a connection is registered disarmed and armed by its first Rearm).
 // The connection itself stays a normal net.Conn: Go's runtime poller still
 // owns the non-blocking descriptor, and readers use Read with a deadline once
 // readiness is signalled. This package only learns the descriptor number,

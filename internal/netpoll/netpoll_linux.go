@@ -72,10 +72,10 @@ func New(cfg Config) (*Poller, error) {
 	return p, nil
 }
 
-// Register arms conn for one readiness notification: when it becomes
-// readable (or the peer hangs up) onReady runs once on the worker pool, and
-// the connection stays disarmed until Rearm. The caller keeps ownership of
-// conn and must call Stop before closing it.
+// Register adds conn to the poller, disarmed: after each Rearm, when conn is
+// readable (or the peer hung up) onReady runs once on the worker pool and
+// the connection is disarmed again. The caller keeps ownership of conn and
+// must call Stop before closing it.
 func (p *Poller) Register(conn net.Conn, onReady func()) (*Handle, error) {
 	rc, err := rawConn(conn)
 	if err != nil {
@@ -96,8 +96,9 @@ func (p *Poller) Register(conn net.Conn, onReady func()) (*Handle, error) {
 		p.nextGen = 1
 	}
 	// The descriptor is added while holding p.mu so that Close cannot close
-	// the epoll instance in between.
-	ev := unix.EpollEvent{Events: armEvents, Fd: h.fd, Pad: int32(h.gen)}
+	// the epoll instance in between. With no event bit besides EPOLLONESHOT
+	// it is disabled (not even hang-ups are reported) until Rearm.
+	ev := unix.EpollEvent{Events: unix.EPOLLONESHOT, Fd: h.fd, Pad: int32(h.gen)}
 	if err := unix.EpollCtl(p.epfd, unix.EPOLL_CTL_ADD, fd, &ev); err != nil {
 		p.mu.Unlock()
 		return nil, fmt.Errorf("netpoll: epoll_ctl add: %w", err)
@@ -107,8 +108,8 @@ func (p *Poller) Register(conn net.Conn, onReady func()) (*Handle, error) {
 	return h, nil
 }
 
-// Rearm asks for the next readiness notification. Call it once the previous
-// onReady has finished reading (or decided to wait).
+// Rearm asks for the next readiness notification: call it after Register,
+// and again once the previous onReady has finished reading.
 func (h *Handle) Rearm() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -41,10 +41,10 @@ func New(cfg Config) (*Poller, error) {
 	return &Poller{pool: newPool(cfg.MinWorkers, cfg.MaxWorkers), handles: make(map[*Handle]struct{})}, nil
 }
 
-// Register arms conn for one readiness notification: when it becomes
-// readable (or the peer hangs up) onReady runs once on the worker pool, and
-// the connection stays disarmed until Rearm. The caller keeps ownership of
-// conn and must call Stop before closing it.
+// Register adds conn to the poller, disarmed: after each Rearm, when conn is
+// readable (or the peer hung up) onReady runs once on the worker pool and
+// the connection is disarmed again. The caller keeps ownership of conn and
+// must call Stop before closing it.
 func (p *Poller) Register(conn net.Conn, onReady func()) (*Handle, error) {
 	rc, err := rawConn(conn)
 	if err != nil {
@@ -59,7 +59,6 @@ func (p *Poller) Register(conn net.Conn, onReady func()) (*Handle, error) {
 	p.handles[h] = struct{}{}
 	p.wg.Add(1)
 	p.mu.Unlock()
-	h.arm <- struct{}{}
 	go h.wait()
 	return h, nil
 }
@@ -100,8 +99,8 @@ func isTimeout(err error) bool {
 	return ok && ne.Timeout()
 }
 
-// Rearm asks for the next readiness notification. Call it once the previous
-// onReady has finished reading (or decided to wait).
+// Rearm asks for the next readiness notification: call it after Register,
+// and again once the previous onReady has finished reading.
 func (h *Handle) Rearm() error {
 	h.mu.Lock()
 	defer h.mu.Unlock()

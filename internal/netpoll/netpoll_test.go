@@ -74,7 +74,25 @@ func TestReadinessOneShotAndRearm(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Stop()
-
+	if _, err := client.Write([]byte("a")); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ready:
+		t.Fatal("ready before Rearm")
+	case <-time.After(50 * time.Millisecond):
+	}
+	if err := h.Rearm(); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, ready)
+	buf := make([]byte, 1)
+	if _, err := io.ReadFull(server, buf); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Rearm(); err != nil {
+		t.Fatal(err)
+	}
 	select {
 	case <-ready:
 		t.Fatal("ready before any data")
@@ -93,7 +111,7 @@ func TestReadinessOneShotAndRearm(t *testing.T) {
 		t.Fatal("notified twice without Rearm")
 	case <-time.After(50 * time.Millisecond):
 	}
-	buf := make([]byte, 3)
+	buf = make([]byte, 3)
 	if _, err := io.ReadFull(server, buf); err != nil || string(buf) != "abc" {
 		t.Fatalf("read %q, %v", buf, err)
 	}
@@ -126,6 +144,9 @@ func TestHangupIsReadable(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer h.Stop()
+	if err := h.Rearm(); err != nil {
+		t.Fatal(err)
+	}
 	client.Close()
 	waitReady(t, ready)
 	if _, err := server.Read(make([]byte, 1)); err != io.EOF {
@@ -152,6 +173,9 @@ func TestManyConnections(t *testing.T) {
 			once.Do(func() { got.Add(1); wg.Done() })
 		})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Rearm(); err != nil {
 			t.Fatal(err)
 		}
 		pairs[i] = pair{c, s, h}
@@ -230,6 +254,9 @@ func TestIdleCost(t *testing.T) {
 		conns = append(conns, c, s)
 		h, err := p.Register(s, func() {})
 		if err != nil {
+			t.Fatal(err)
+		}
+		if err := h.Rearm(); err != nil {
 			t.Fatal(err)
 		}
 		hs = append(hs, h)
