@@ -11,8 +11,9 @@ import (
 	"github.com/parley-chat/parley/internal/tenant"
 )
 
-// CookieName is the cookie that carries the access token for browsers.
-const CookieName = "parley_at"
+// CookieName is the cookie that carries the access token for browsers
+// (auth sets it with the __Host- prefix outside localhost).
+const CookieName = auth.AccessCookie
 
 // userCall is an authenticated user request.
 type userCall struct {
@@ -57,8 +58,11 @@ func (a *API) serveUser(w http.ResponseWriter, r *http.Request, h userHandler) e
 		return err
 	}
 	token, fromCookie := bearer(r), false
-	if token == "" {
-		if c, err := r.Cookie(CookieName); err == nil && c.Value != "" {
+	for _, name := range []string{"__Host-" + CookieName, CookieName} {
+		if token != "" {
+			break
+		}
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
 			token, fromCookie = c.Value, true
 		}
 	}

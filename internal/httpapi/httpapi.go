@@ -16,33 +16,27 @@ import (
 
 	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
+	"github.com/parley-chat/parley/internal/rooms"
 	"github.com/parley-chat/parley/internal/tenant"
 )
 
-// Rooms is the part of the rooms service (internal/rooms) the API uses.
+// Rooms is the part of the rooms service (*rooms.Service) the API uses;
+// it applies the tenants' policies and membership rules.
 type Rooms interface {
 	SendWait(ctx context.Context, u chat.User, roomID, text, clientMsgID string) (chat.AppendResult, error)
 	Delete(ctx context.Context, u chat.User, roomID string, seq int64) (chat.Message, error)
 	Join(ctx context.Context, u chat.User, roomID string) (chat.Room, error)
 	Leave(ctx context.Context, u chat.User, roomID string) error
 	History(ctx context.Context, u chat.User, roomID string, opts chat.HistoryOptions) ([]chat.Message, error)
-	CreateRoom(ctx context.Context, u chat.User, spec RoomSpec) (chat.Room, error)
+	CreateRoom(ctx context.Context, u chat.User, spec rooms.RoomSpec) (chat.Room, error)
 	CreatePrivateRoom(ctx context.Context, tenantID, roomID, title string) (chat.Room, error)
 	AddMember(ctx context.Context, tenantID, roomID string, u chat.User) (chat.Member, error)
 	RemoveMember(ctx context.Context, tenantID, roomID, userID string) error
 	Announce(ctx context.Context, tenantID, roomID, text string) (chat.Message, error)
 	Room(ctx context.Context, tenantID, roomID string) (chat.Room, error)
-	Member(ctx context.Context, tenantID, roomID, userID string) (chat.Member, error)
+	RoomFor(ctx context.Context, u chat.User, roomID string) (chat.Room, error)
 	ListRooms(ctx context.Context, tenantID string, q chat.RoomQuery) (chat.RoomPage, error)
 	UserRooms(ctx context.Context, tenantID, userID string) ([]chat.Room, error)
-}
-
-// RoomSpec is what a user chooses when creating an open room.
-// TODO(rooms): replace with rooms.RoomSpec once internal/rooms lands.
-type RoomSpec struct {
-	Title string
-	Topic string
-	Tags  []string
 }
 
 // Verifier checks access tokens; *auth.Keys is one.
@@ -63,6 +57,12 @@ type Config struct {
 	// Socket serves GET /ws/{tenant} (the session server); nil leaves the
 	// route out.
 	Socket http.Handler
+	// Auth serves the sign-in routes listed in auth.Routes (*auth.Service);
+	// nil leaves them out.
+	Auth http.Handler
+	// Web serves the web apps under /t/ (internal/webui); nil leaves them
+	// out.
+	Web http.Handler
 	// Ready reports whether the node can serve: the store answers. nil
 	// means always ready (until Drain).
 	Ready   func(ctx context.Context) error

@@ -2,12 +2,12 @@ package httpapi
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"strconv"
 
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/protocol"
+	"github.com/parley-chat/parley/internal/rooms"
 )
 
 // roomList is the body of room listings.
@@ -49,7 +49,7 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, c *userCall) er
 	if err := decodeJSON(r, &req); err != nil {
 		return err
 	}
-	room, err := a.cfg.Rooms.CreateRoom(r.Context(), c.user, RoomSpec{Title: req.Title, Topic: req.Topic, Tags: req.Tags})
+	room, err := a.cfg.Rooms.CreateRoom(r.Context(), c.user, rooms.RoomSpec{Title: req.Title, Topic: req.Topic, Tags: req.Tags})
 	if err != nil {
 		return err
 	}
@@ -60,18 +60,9 @@ func (a *API) createRoom(w http.ResponseWriter, r *http.Request, c *userCall) er
 // every user of the tenant; a private room only to its members, and to
 // anyone else it does not exist.
 func (a *API) getRoom(w http.ResponseWriter, r *http.Request, c *userCall) error {
-	room, err := a.cfg.Rooms.Room(r.Context(), c.tenant.ID, r.PathValue("room"))
+	room, err := a.cfg.Rooms.RoomFor(r.Context(), c.user, r.PathValue("room"))
 	if err != nil {
 		return err
-	}
-	if room.Kind != chat.RoomOpen {
-		ok, err := a.isMember(r.Context(), c, room.ID)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return protocol.Errorf(protocol.CodeNotFound, "room not found")
-		}
 	}
 	return a.writeRoom(w, r, http.StatusOK, room)
 }
@@ -123,19 +114,6 @@ func (a *API) getMyRooms(w http.ResponseWriter, r *http.Request, c *userCall) er
 	}
 	writeJSON(w, http.StatusOK, roomList{Rooms: a.roomInfos(r.Context(), c.tenant.ID, rooms)})
 	return nil
-}
-
-// isMember reports whether the caller is a member of the room.
-func (a *API) isMember(ctx context.Context, c *userCall, roomID string) (bool, error) {
-	_, err := a.cfg.Rooms.Member(ctx, c.tenant.ID, roomID, c.user.ID)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, chat.ErrNotMember):
-		return false, nil
-	default:
-		return false, err
-	}
 }
 
 func (a *API) writeRoom(w http.ResponseWriter, r *http.Request, status int, room chat.Room) error {

@@ -1,22 +1,24 @@
 package httpapi
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/parley-chat/parley/internal/auth"
+)
 
 // routes builds the router: every route Parley serves over HTTP is here.
+// Parley's own JSON routes get the API security headers; the socket, the
+// sign-in flows and the web apps set their own.
 func (a *API) routes() http.Handler {
 	mux := http.NewServeMux()
-	handle := func(pattern string, h http.Handler) { mux.Handle(pattern, recordRoute(h)) }
+	mount := func(pattern string, h http.Handler) { mux.Handle(pattern, recordRoute(h)) }
+	handle := func(pattern string, h http.Handler) { mount(pattern, withSecurityHeaders(h)) }
 
 	// Operations.
 	handle("GET /healthz", http.HandlerFunc(a.healthz))
 	handle("GET /readyz", http.HandlerFunc(a.readyz))
 	if a.cfg.Metrics != nil {
 		handle("GET /metrics", a.cfg.Metrics.Handler())
-	}
-
-	// The WebSocket endpoint (internal/session).
-	if a.cfg.Socket != nil {
-		handle("GET /ws/{tenant}", a.cfg.Socket)
 	}
 
 	// User API: access token (Bearer or cookie) of the path's tenant.
@@ -38,14 +40,28 @@ func (a *API) routes() http.Handler {
 	handle("DELETE "+t+"/server/rooms/{room}/members/{user}", a.host(a.deleteMember))
 	handle("POST "+t+"/server/rooms/{room}/announcements", a.host(a.postAnnouncement))
 
-	// Anything else under /api answers in JSON too.
+	// Anything else under /api/ answers in JSON too.
 	handle("/api/", http.HandlerFunc(a.notFound))
+
+	// The WebSocket endpoint (internal/session).
+	if a.cfg.Socket != nil {
+		mount("GET /ws/{tenant}", a.cfg.Socket)
+	}
+	// Sign-in, refresh, sign-out and revoke (internal/auth).
+	if a.cfg.Auth != nil {
+		for _, pattern := range auth.Routes {
+			mount(pattern, a.cfg.Auth)
+		}
+	}
+	// The web apps (internal/webui) under /t/{tenant}/.
+	if a.cfg.Web != nil {
+		mount("/t/", a.cfg.Web)
+	}
 
 	return chain(mux,
 		withRequestID,
 		a.withAccessLog,
 		a.withRecovery,
-		withSecurityHeaders,
 		withBodyLimit(a.cfg.MaxBodyBytes),
 	)
 }
