@@ -14,11 +14,12 @@ import (
 // SessionStats is a snapshot of the socket layer's state, read at every
 // scrape (app adapts session.Server.Stats to it).
 type SessionStats struct {
-	Connections   int    // open WebSocket connections
-	Subscriptions int    // room subscriptions summed over connections
-	Rooms         int    // rooms with at least one subscriber on this node
-	MessagesOut   uint64 // message frames queued to clients, cumulative
-	QueueDrops    uint64 // connections closed because their outbound queue overflowed, cumulative
+	Connections   int   // open WebSocket connections
+	Subscriptions int   // room subscriptions summed over connections
+	Rooms         int   // rooms with at least one subscriber on this node
+	Deliveries    int64 // live frames queued to connections, cumulative
+	QueueDrops    int64 // frames refused because a connection's queue was full or closing, cumulative
+	SlowConsumers int64 // connections closed because their outbound queue overflowed (4008), cumulative
 }
 
 // Metrics is Parley's Prometheus instrumentation on a private registry (so
@@ -121,16 +122,18 @@ var (
 	descRooms = prometheus.NewDesc("parley_rooms_active",
 		"Rooms with at least one subscriber on this node.", nil, nil)
 	descMessagesOut = prometheus.NewDesc("parley_messages_out_total",
-		"Message frames queued to WebSocket clients.", nil, nil)
+		"Live frames queued to WebSocket connections (deliveries).", nil, nil)
 	descQueueDrops = prometheus.NewDesc("parley_outbound_queue_drops_total",
-		"Connections closed because their outbound queue overflowed (slow consumers).", nil, nil)
+		"Frames refused because a connection's outbound queue was full or closing.", nil, nil)
+	descSlowConsumers = prometheus.NewDesc("parley_slow_consumer_closes_total",
+		"Connections closed with 4008 because their outbound queue overflowed.", nil, nil)
 )
 
 // sessionCollector reads SessionStats once per scrape.
 type sessionCollector struct{ m *Metrics }
 
 func (c sessionCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descConnections, descSubscriptions, descRooms, descMessagesOut, descQueueDrops} {
+	for _, d := range []*prometheus.Desc{descConnections, descSubscriptions, descRooms, descMessagesOut, descQueueDrops, descSlowConsumers} {
 		ch <- d
 	}
 }
@@ -146,6 +149,7 @@ func (c sessionCollector) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descConnections, prometheus.GaugeValue, float64(s.Connections))
 	ch <- prometheus.MustNewConstMetric(descSubscriptions, prometheus.GaugeValue, float64(s.Subscriptions))
 	ch <- prometheus.MustNewConstMetric(descRooms, prometheus.GaugeValue, float64(s.Rooms))
-	ch <- prometheus.MustNewConstMetric(descMessagesOut, prometheus.CounterValue, float64(s.MessagesOut))
+	ch <- prometheus.MustNewConstMetric(descMessagesOut, prometheus.CounterValue, float64(s.Deliveries))
 	ch <- prometheus.MustNewConstMetric(descQueueDrops, prometheus.CounterValue, float64(s.QueueDrops))
+	ch <- prometheus.MustNewConstMetric(descSlowConsumers, prometheus.CounterValue, float64(s.SlowConsumers))
 }

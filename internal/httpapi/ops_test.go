@@ -55,6 +55,7 @@ func TestMetrics(t *testing.T) {
 		"parley_rooms_active 0",
 		"parley_messages_out_total 0",
 		"parley_outbound_queue_drops_total 0",
+		"parley_slow_consumer_closes_total 0",
 		"parley_store_commit_seconds_bucket",
 		"parley_store_commit_batch_size_bucket",
 		"parley_messages_in_total 3", // the owner's join, the send, bob's join
