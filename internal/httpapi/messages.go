@@ -42,7 +42,7 @@ func (a *API) listMessages(w http.ResponseWriter, r *http.Request, c *userCall) 
 	msgs, err := a.cfg.Rooms.History(r.Context(), c.user, r.PathValue("room"),
 		chat.HistoryOptions{Before: before, After: after, Limit: int(limit)})
 	if err != nil {
-		return err
+		return a.hidePrivate(r.Context(), c, r.PathValue("room"), err)
 	}
 	out := make([]protocol.Message, len(msgs))
 	for i, m := range msgs {
@@ -70,7 +70,7 @@ func (a *API) postMessage(w http.ResponseWriter, r *http.Request, c *userCall) e
 		err = res.Err
 	}
 	if err != nil {
-		return err
+		return a.hidePrivate(r.Context(), c, r.PathValue("room"), err)
 	}
 	status := http.StatusCreated
 	if res.Duplicate {
@@ -89,7 +89,7 @@ func (a *API) deleteMessage(w http.ResponseWriter, r *http.Request, c *userCall)
 	}
 	m, err := a.cfg.Rooms.Delete(r.Context(), c.user, r.PathValue("room"), seq)
 	if err != nil {
-		return err
+		return a.hidePrivate(r.Context(), c, r.PathValue("room"), err)
 	}
 	writeJSON(w, http.StatusOK, protocol.FromMessage(m))
 	return nil

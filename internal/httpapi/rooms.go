@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -71,7 +72,7 @@ func (a *API) getRoom(w http.ResponseWriter, r *http.Request, c *userCall) error
 func (a *API) joinRoom(w http.ResponseWriter, r *http.Request, c *userCall) error {
 	room, err := a.cfg.Rooms.Join(r.Context(), c.user, r.PathValue("room"))
 	if err != nil {
-		return err
+		return a.hidePrivate(r.Context(), c, r.PathValue("room"), err)
 	}
 	return a.writeRoom(w, r, http.StatusOK, room)
 }
@@ -79,7 +80,7 @@ func (a *API) joinRoom(w http.ResponseWriter, r *http.Request, c *userCall) erro
 // leaveRoom: POST /api/v1/t/{tenant}/rooms/{room}/leave
 func (a *API) leaveRoom(w http.ResponseWriter, r *http.Request, c *userCall) error {
 	if err := a.cfg.Rooms.Leave(r.Context(), c.user, r.PathValue("room")); err != nil {
-		return err
+		return a.hidePrivate(r.Context(), c, r.PathValue("room"), err)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
@@ -114,6 +115,23 @@ func (a *API) getMyRooms(w http.ResponseWriter, r *http.Request, c *userCall) er
 	}
 	writeJSON(w, http.StatusOK, roomList{Rooms: a.roomInfos(r.Context(), c.tenant.ID, rooms)})
 	return nil
+}
+
+// hidePrivate turns "not a member" (or "forbidden") answers about a private
+// room into not_found, so that a user outside a private room cannot tell it
+// exists — as GET .../rooms/{room} does. Open rooms keep the precise error.
+func (a *API) hidePrivate(ctx context.Context, c *userCall, roomID string, err error) error {
+	if !errors.Is(err, chat.ErrNotMember) && !errors.Is(err, chat.ErrForbidden) {
+		return err
+	}
+	room, rerr := a.cfg.Rooms.Room(ctx, c.tenant.ID, roomID)
+	if rerr != nil || room.Kind != chat.RoomPrivate {
+		return err
+	}
+	if _, rerr := a.cfg.Rooms.RoomFor(ctx, c.user, roomID); rerr == nil {
+		return err // a member: the precise error is theirs to see
+	}
+	return protocol.Errorf(protocol.CodeNotFound, "room %q not found", roomID)
 }
 
 func (a *API) writeRoom(w http.ResponseWriter, r *http.Request, status int, room chat.Room) error {

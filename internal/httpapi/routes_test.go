@@ -301,8 +301,21 @@ func TestServerAPI(t *testing.T) {
 
 	e.must(http.StatusNoContent, req{method: "DELETE", path: base + "/members/u-1", bearer: key})
 	e.must(http.StatusNoContent, req{method: "DELETE", path: base + "/members/u-1", bearer: key})
-	e.fail(404, "not_found", req{method: "GET", path: userBase, bearer: p1})
-	e.fail(403, "not_member", req{method: "POST", path: userBase + "/messages", body: `{"text":"hi"}`, bearer: p1})
+	// Outside a private room, it does not exist.
+	for _, rq := range []req{
+		{method: "GET", path: userBase},
+		{method: "GET", path: userBase + "/messages"},
+		{method: "POST", path: userBase + "/messages", body: `{"text":"hi"}`},
+		{method: "DELETE", path: fmt.Sprintf("%s/messages/%d", userBase, sent.Seq)},
+		{method: "POST", path: userBase + "/join"},
+		{method: "POST", path: userBase + "/leave"},
+	} {
+		rq.bearer = p1
+		e.fail(404, "not_found", rq)
+	}
+	// A member gets precise errors.
+	e.must(http.StatusOK, req{method: "PUT", path: base + "/members/u-2", body: `{"name":"Player Two"}`, bearer: key})
+	e.fail(403, "forbidden", req{method: "DELETE", path: fmt.Sprintf("%s/messages/%d", userBase, sent.Seq), bearer: p2})
 	e.fail(404, "not_found", req{method: "DELETE", path: "/api/v1/t/rps/server/rooms/no-game/members/u-1", bearer: key})
 	e.fail(404, "not_found", req{method: "POST", path: "/api/v1/t/rps/server/rooms/no-game/announcements", body: `{"text":"x"}`, bearer: key})
 }
