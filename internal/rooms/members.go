@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -25,10 +26,16 @@ func (s *Service) Join(ctx context.Context, u chat.User, roomID string) (chat.Ro
 		return chat.Room{}, wrap("join", err)
 	}
 	if room.Kind != chat.RoomOpen || !t.AllowsKind(room.Kind) {
-		if _, err := s.store.Member(ctx, t.ID, roomID, u.ID); err == nil {
+		// Only the host adds members here; a member joining again is fine.
+		_, err := s.store.Member(ctx, t.ID, roomID, u.ID)
+		switch {
+		case err == nil:
 			return room, nil
+		case errors.Is(err, chat.ErrNotMember):
+			return chat.Room{}, fmt.Errorf("join: room %q takes members from the host only: %w", roomID, chat.ErrForbidden)
+		default:
+			return chat.Room{}, wrap("join", err)
 		}
-		return chat.Room{}, fmt.Errorf("join: room %q is %s; the host adds its members: %w", roomID, room.Kind, chat.ErrForbidden)
 	}
 	_, created, err := s.addMember(ctx, u, roomID, chat.RoleMember, t.Policy.MaxRoomMembers)
 	if err != nil {

@@ -55,6 +55,16 @@ const (
 
 // Service runs the use cases of one Parley node. Its methods are safe for
 // concurrent use. New starts its committer goroutine; Close stops it.
+//
+// Every method except Send waits for the committer when it writes a message
+// (SendWait, Delete, Announce, and the membership changes with their system
+// messages), so none of them may be called from a Send done callback, which
+// runs on the committer goroutine.
+//
+// Per node, the events of a room are published in seq order: only the
+// committer writes messages and publishes them, batch by batch. Events from
+// other nodes interleave with them through the Broker, so subscribers still
+// order by seq and fill gaps from the Store.
 type Service struct {
 	store   chat.Store
 	broker  chat.Broker
