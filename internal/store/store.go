@@ -17,9 +17,11 @@
 package store
 
 import (
+	"cmp"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -150,14 +152,122 @@ func CheckNewMessage(m chat.NewMessage) error {
 	return nil
 }
 
+// RoomKey identifies a room.
+type RoomKey struct{ Tenant, ID string }
+
 // DedupKey identifies a message for idempotency: chat.NewMessage's
 // (Tenant, RoomID, AuthorID, ClientMsgID).
 type DedupKey struct{ Tenant, RoomID, AuthorID, ClientMsgID string }
 
 // KeyOf returns m's idempotency key and whether it has one (a non-empty
 // ClientMsgID).
-func KeyOf(m chat.NewMessage) (DedupKey, bool) {
+func KeyOf(m chat.Message) (DedupKey, bool) {
 	return DedupKey{m.Tenant, m.RoomID, m.AuthorID, m.ClientMsgID}, m.ClientMsgID != ""
+}
+
+// AppendPlan is the part of AppendMessages that does not depend on the
+// database: checking items, finding repeats and handing out seqs. A store
+// makes the plan, reads (and locks) Rooms in their order and looks up
+// Keys, calls Assign, writes what it returns, and returns Results.
+type AppendPlan struct {
+	batch []chat.NewMessage
+	// Results has one entry per item; items that failed the checks already
+	// carry their error.
+	Results []chat.AppendResult
+	// Rooms are the rooms the batch appends to, sorted: reading and locking
+	// them in this order keeps concurrent batches from deadlocking.
+	Rooms []RoomKey
+	// Keys are the distinct idempotency keys of the batch.
+	Keys []DedupKey
+}
+
+// RoomSeq is a room's new last seq after a batch.
+type RoomSeq struct {
+	RoomKey
+	LastSeq int64
+}
+
+// PlanAppend checks the items of a batch and collects its rooms and keys.
+func PlanAppend(batch []chat.NewMessage) *AppendPlan {
+	p := &AppendPlan{batch: batch, Results: make([]chat.AppendResult, len(batch))}
+	seenKey := make(map[DedupKey]bool)
+	seenRoom := make(map[RoomKey]bool)
+	for i, in := range batch {
+		if err := CheckNewMessage(in); err != nil {
+			p.Results[i].Err = fmt.Errorf("append message: %w", err)
+			continue
+		}
+		if rk := (RoomKey{in.Tenant, in.RoomID}); !seenRoom[rk] {
+			seenRoom[rk] = true
+			p.Rooms = append(p.Rooms, rk)
+		}
+		if k, ok := keyOfNew(in); ok && !seenKey[k] {
+			seenKey[k] = true
+			p.Keys = append(p.Keys, k)
+		}
+	}
+	slices.SortFunc(p.Rooms, func(a, b RoomKey) int {
+		return cmp.Or(strings.Compare(a.Tenant, b.Tenant), strings.Compare(a.ID, b.ID))
+	})
+	return p
+}
+
+func keyOfNew(m chat.NewMessage) (DedupKey, bool) {
+	return DedupKey{m.Tenant, m.RoomID, m.AuthorID, m.ClientMsgID}, m.ClientMsgID != ""
+}
+
+// Assign fills Results given the rooms' current last seqs (a missing room
+// is absent) and the stored messages with the plan's keys. Each new message
+// gets its room's next seq, in batch order; a repeated key, in the store or
+// earlier in the batch, returns that message with Duplicate set. It returns
+// the messages to insert, in batch order, and the new last seq of each room
+// that got one, in Rooms order.
+func (p *AppendPlan) Assign(lastSeq map[RoomKey]int64, stored map[DedupKey]chat.Message, now time.Time) ([]chat.Message, []RoomSeq) {
+	var insert []chat.Message
+	first := make(map[DedupKey]int) // index of the batch's first item with a key
+	next := make(map[RoomKey]int64, len(lastSeq))
+	for i, in := range p.batch {
+		if p.Results[i].Err != nil {
+			continue
+		}
+		key, keyed := keyOfNew(in)
+		if keyed {
+			if j, ok := first[key]; ok {
+				p.Results[i] = p.Results[j]
+				p.Results[i].Duplicate = p.Results[j].Err == nil
+				continue
+			}
+			first[key] = i
+			if m, ok := stored[key]; ok {
+				p.Results[i] = chat.AppendResult{Message: m, Duplicate: true}
+				continue
+			}
+		}
+		rk := RoomKey{in.Tenant, in.RoomID}
+		seq, ok := next[rk]
+		if !ok {
+			if seq, ok = lastSeq[rk]; !ok {
+				p.Results[i].Err = fmt.Errorf("append message: room %q: %w", in.RoomID, chat.ErrNotFound)
+				continue
+			}
+		}
+		seq++
+		next[rk] = seq
+		m := chat.Message{
+			Tenant: in.Tenant, RoomID: in.RoomID, Seq: seq, Kind: in.Kind, Event: in.Event,
+			AuthorID: in.AuthorID, AuthorName: in.AuthorName, Text: in.Text, ClientMsgID: in.ClientMsgID,
+			CreatedAt: now,
+		}
+		p.Results[i].Message = m
+		insert = append(insert, m)
+	}
+	var bumped []RoomSeq
+	for _, rk := range p.Rooms {
+		if seq, ok := next[rk]; ok {
+			bumped = append(bumped, RoomSeq{rk, seq})
+		}
+	}
+	return insert, bumped
 }
 
 // Unavailable wraps an infrastructure failure of operation op so that it

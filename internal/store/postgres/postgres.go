@@ -402,99 +402,43 @@ func scanMessages(rows pgx.Rows) ([]chat.Message, error) {
 	return msgs, rows.Err()
 }
 
-type roomKey struct{ tenant, id string }
-
 // AppendMessages stores a batch in one transaction; see chat.Store.
 //
 // The work is set-based, so a batch costs the same few round trips whatever
 // its size: lock the batch's rooms (in key order) and look up its client
-// message ids in one pipeline, assign seqs in Go, then insert the messages
-// and advance the rooms in a second pipeline, and commit.
+// message ids in one pipeline, assign seqs (store.AppendPlan), then insert
+// the messages and advance the rooms in a second pipeline, and commit.
 func (s *Store) AppendMessages(ctx context.Context, batch []chat.NewMessage) ([]chat.AppendResult, error) {
-	results := make([]chat.AppendResult, len(batch))
-	if len(batch) == 0 {
-		return results, nil
+	plan := store.PlanAppend(batch)
+	if len(plan.Rooms) == 0 {
+		return plan.Results, nil
 	}
-	var (
-		rooms []roomKey
-		keys  [4][]string // tenant, room, author, client id of keyed messages
-	)
-	for i, in := range batch {
-		if err := store.CheckNewMessage(in); err != nil {
-			results[i].Err = fmt.Errorf("append message: %w", err)
-			continue
-		}
-		if k := (roomKey{in.Tenant, in.RoomID}); !slices.Contains(rooms, k) {
-			rooms = append(rooms, k)
-		}
-		if _, keyed := store.KeyOf(in); keyed {
-			keys[0] = append(keys[0], in.Tenant)
-			keys[1] = append(keys[1], in.RoomID)
-			keys[2] = append(keys[2], in.AuthorID)
-			keys[3] = append(keys[3], in.ClientMsgID)
-		}
-	}
-	if len(rooms) == 0 {
-		return results, nil
-	}
-	slices.SortFunc(rooms, func(a, b roomKey) int {
-		return cmpKeys(a.tenant, b.tenant, a.id, b.id)
-	})
 	now := store.Now()
 	err := s.inTx(ctx, "append messages", func(tx pgx.Tx) error {
-		lastSeq, stored, err := lockForAppend(ctx, tx, rooms, keys)
+		lastSeq, stored, err := lockForAppend(ctx, tx, plan)
 		if err != nil {
 			return err
 		}
-		var (
-			ins    [8][]string // text columns of the new messages
-			seqs   []int64
-			first  = make(map[store.DedupKey]int)
-			bumped = make(map[roomKey]bool)
-		)
-		for i, in := range batch {
-			if results[i].Err != nil {
-				continue
-			}
-			key, keyed := store.KeyOf(in)
-			if keyed {
-				if j, ok := first[key]; ok {
-					results[i] = results[j]
-					results[i].Duplicate = results[j].Err == nil
-					continue
-				}
-				first[key] = i
-				if m, ok := stored[key]; ok {
-					results[i] = chat.AppendResult{Message: m, Duplicate: true}
-					continue
-				}
-			}
-			rk := roomKey{in.Tenant, in.RoomID}
-			last, ok := lastSeq[rk]
-			if !ok {
-				results[i].Err = fmt.Errorf("append message: room %q: %w", in.RoomID, chat.ErrNotFound)
-				continue
-			}
-			lastSeq[rk], bumped[rk] = last+1, true
-			results[i].Message = chat.Message{
-				Tenant: in.Tenant, RoomID: in.RoomID, Seq: last + 1, Kind: in.Kind, Event: in.Event,
-				AuthorID: in.AuthorID, AuthorName: in.AuthorName, Text: in.Text, ClientMsgID: in.ClientMsgID,
-				CreatedAt: now,
-			}
-			for c, v := range []string{in.Tenant, in.RoomID, string(in.Kind), in.Event, in.AuthorID, in.AuthorName, in.Text, in.ClientMsgID} {
-				ins[c] = append(ins[c], v)
-			}
-			seqs = append(seqs, last+1)
-		}
-		if len(seqs) == 0 {
+		insert, bumped := plan.Assign(lastSeq, stored, now)
+		if len(insert) == 0 {
 			return nil
 		}
-		var upd [2][]string
-		var updSeq []int64
-		for _, rk := range rooms {
-			if bumped[rk] {
-				upd[0], upd[1], updSeq = append(upd[0], rk.tenant), append(upd[1], rk.id), append(updSeq, lastSeq[rk])
+		var (
+			cols [8][]string // text columns of the new messages
+			seqs = make([]int64, len(insert))
+		)
+		for i, m := range insert {
+			for c, v := range []string{m.Tenant, m.RoomID, string(m.Kind), m.Event, m.AuthorID, m.AuthorName, m.Text, m.ClientMsgID} {
+				cols[c] = append(cols[c], v)
 			}
+			seqs[i] = m.Seq
+		}
+		var (
+			upd    [2][]string
+			updSeq = make([]int64, len(bumped))
+		)
+		for i, r := range bumped {
+			upd[0], upd[1], updSeq[i] = append(upd[0], r.Tenant), append(upd[1], r.ID), r.LastSeq
 		}
 		b := &pgx.Batch{}
 		b.Queue(`INSERT INTO messages (tenant, room_id, seq, kind, event, author_id, author_name, text,
@@ -504,7 +448,7 @@ func (s *Store) AppendMessages(ctx context.Context, batch []chat.NewMessage) ([]
 			FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
 				$8::text[], $9::text[])
 				AS u(tenant, room_id, seq, kind, event, author_id, author_name, text, client_msg_id)`,
-			ins[0], ins[1], seqs, ins[2], ins[3], ins[4], ins[5], ins[6], ins[7], now)
+			cols[0], cols[1], seqs, cols[2], cols[3], cols[4], cols[5], cols[6], cols[7], now)
 		b.Queue(`UPDATE rooms r SET last_seq = u.last_seq, last_activity = GREATEST(r.last_activity, $4)
 			FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(tenant, id, last_seq)
 			WHERE r.tenant = u.tenant AND r.id = u.id`,
@@ -514,34 +458,27 @@ func (s *Store) AppendMessages(ctx context.Context, batch []chat.NewMessage) ([]
 	if err != nil {
 		return nil, err
 	}
-	return results, nil
+	return plan.Results, nil
 }
 
-func cmpKeys(a1, b1, a2, b2 string) int {
-	if c := strings.Compare(a1, b1); c != 0 {
-		return c
-	}
-	return strings.Compare(a2, b2)
-}
-
-// lockForAppend locks the rooms (sorted) and returns their last seqs (a
-// missing room is absent) and the stored messages with the given client
-// message ids, in one round trip. The lookup runs after the locks are held,
+// lockForAppend locks the plan's rooms (in its order) and returns their
+// last seqs (a missing room is absent) and the stored messages with the
+// plan's keys, in one round trip. The lookup runs after the locks are held,
 // so it sees every message committed to those rooms before.
-func lockForAppend(ctx context.Context, tx pgx.Tx, rooms []roomKey, keys [4][]string) (map[roomKey]int64, map[store.DedupKey]chat.Message, error) {
-	tenants, ids := make([]string, len(rooms)), make([]string, len(rooms))
-	for i, r := range rooms {
-		tenants[i], ids[i] = r.tenant, r.id
+func lockForAppend(ctx context.Context, tx pgx.Tx, plan *store.AppendPlan) (map[store.RoomKey]int64, map[store.DedupKey]chat.Message, error) {
+	var rooms [2][]string
+	for _, r := range plan.Rooms {
+		rooms[0], rooms[1] = append(rooms[0], r.Tenant), append(rooms[1], r.ID)
 	}
 	b := &pgx.Batch{}
-	lastSeq := make(map[roomKey]int64, len(rooms))
+	lastSeq := make(map[store.RoomKey]int64, len(plan.Rooms))
 	b.Queue(`SELECT r.tenant, r.id, r.last_seq FROM rooms r
 		JOIN unnest($1::text[], $2::text[]) AS u(tenant, id) ON r.tenant = u.tenant AND r.id = u.id
-		ORDER BY r.tenant, r.id FOR UPDATE OF r`, tenants, ids).Query(func(rows pgx.Rows) error {
+		ORDER BY r.tenant, r.id FOR UPDATE OF r`, rooms[0], rooms[1]).Query(func(rows pgx.Rows) error {
 		for rows.Next() {
-			var k roomKey
+			var k store.RoomKey
 			var seq int64
-			if err := rows.Scan(&k.tenant, &k.id, &seq); err != nil {
+			if err := rows.Scan(&k.Tenant, &k.ID, &seq); err != nil {
 				return err
 			}
 			lastSeq[k] = seq
@@ -549,7 +486,13 @@ func lockForAppend(ctx context.Context, tx pgx.Tx, rooms []roomKey, keys [4][]st
 		return rows.Err()
 	})
 	stored := make(map[store.DedupKey]chat.Message)
-	if len(keys[0]) > 0 {
+	if len(plan.Keys) > 0 {
+		var keys [4][]string
+		for _, k := range plan.Keys {
+			for c, v := range []string{k.Tenant, k.RoomID, k.AuthorID, k.ClientMsgID} {
+				keys[c] = append(keys[c], v)
+			}
+		}
 		b.Queue(`SELECT m.tenant, m.room_id, m.seq, m.kind, m.event, m.author_id, m.author_name, m.text,
 				m.client_msg_id, m.ref, m.deleted, m.created_at
 			FROM messages m
@@ -562,7 +505,8 @@ func lockForAppend(ctx context.Context, tx pgx.Tx, rooms []roomKey, keys [4][]st
 				if err != nil {
 					return err
 				}
-				stored[store.DedupKey{Tenant: m.Tenant, RoomID: m.RoomID, AuthorID: m.AuthorID, ClientMsgID: m.ClientMsgID}] = m
+				k, _ := store.KeyOf(m)
+				stored[k] = m
 			}
 			return rows.Err()
 		})

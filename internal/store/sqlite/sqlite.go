@@ -42,9 +42,10 @@ type Store struct {
 	logger *slog.Logger
 
 	// Statements of the append path, prepared once on the write connection.
+	roomSeq    *sql.Stmt
 	byClientID *sql.Stmt
-	bumpSeq    *sql.Stmt
 	insertMsg  *sql.Stmt
+	setSeq     *sql.Stmt
 }
 
 // Open opens (creating it and its directory if needed) the database file at
@@ -122,11 +123,13 @@ func (s *Store) init(ctx context.Context, path string, common url.Values) error 
 		sql  string
 	}{
 		{&s.byClientID, `SELECT ` + messageCols + ` FROM messages
-			WHERE tenant = ? AND room_id = ? AND author_id = ? AND client_msg_id = ?`},
-		{&s.bumpSeq, `UPDATE rooms SET last_seq = last_seq + 1, last_activity = max(last_activity, ?)
-			WHERE tenant = ? AND id = ? RETURNING last_seq`},
+			WHERE tenant = ? AND room_id = ? AND author_id = ? AND client_msg_id = ?
+			AND client_msg_id <> ''`}, // lets the planner use the partial unique index
+		{&s.roomSeq, `SELECT last_seq FROM rooms WHERE tenant = ? AND id = ?`},
 		{&s.insertMsg, `INSERT INTO messages (tenant, room_id, seq, kind, event, author_id, author_name,
 			text, client_msg_id, ref, deleted, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?)`},
+		{&s.setSeq, `UPDATE rooms SET last_seq = ?, last_activity = max(last_activity, ?)
+			WHERE tenant = ? AND id = ?`},
 	} {
 		if *p.stmt, err = s.write.PrepareContext(ctx, p.sql); err != nil {
 			return err
@@ -139,7 +142,7 @@ func (s *Store) init(ctx context.Context, path string, common url.Values) error 
 // the time it returns.
 func (s *Store) Close() error {
 	var errs []error
-	for _, st := range []*sql.Stmt{s.byClientID, s.bumpSeq, s.insertMsg} {
+	for _, st := range []*sql.Stmt{s.roomSeq, s.byClientID, s.insertMsg, s.setSeq} {
 		if st != nil {
 			errs = append(errs, st.Close())
 		}
@@ -470,66 +473,68 @@ func scanMessage(sc scanner) (chat.Message, error) {
 }
 
 // AppendMessages stores a batch in one transaction; see chat.Store. The
-// whole batch costs one fsync.
+// whole batch costs one fsync. The single write connection serialises
+// batches, so reading a room's last seq and writing the next one cannot
+// race.
 func (s *Store) AppendMessages(ctx context.Context, batch []chat.NewMessage) ([]chat.AppendResult, error) {
-	results := make([]chat.AppendResult, len(batch))
-	if len(batch) == 0 {
-		return results, nil
+	plan := store.PlanAppend(batch)
+	if len(plan.Rooms) == 0 {
+		return plan.Results, nil
 	}
 	now := store.Now()
 	err := s.inTx(ctx, "append messages", func(tx *sql.Tx) error {
-		byClientID := tx.StmtContext(ctx, s.byClientID)
-		bumpSeq := tx.StmtContext(ctx, s.bumpSeq)
-		insert := tx.StmtContext(ctx, s.insertMsg)
-		first := make(map[store.DedupKey]int) // index of the first item with a key
-		for i, in := range batch {
-			if err := store.CheckNewMessage(in); err != nil {
-				results[i].Err = fmt.Errorf("append message: %w", err)
-				continue
-			}
-			key, keyed := store.KeyOf(in)
-			if keyed {
-				if j, ok := first[key]; ok {
-					results[i] = results[j]
-					results[i].Duplicate = results[j].Err == nil
-					continue
-				}
-				first[key] = i
-				stored, err := scanMessage(byClientID.QueryRowContext(ctx, in.Tenant, in.RoomID, in.AuthorID, in.ClientMsgID))
-				if err == nil {
-					results[i] = chat.AppendResult{Message: stored, Duplicate: true}
-					continue
-				}
-				if !errors.Is(err, sql.ErrNoRows) {
-					return err
-				}
-			}
+		roomSeq := tx.StmtContext(ctx, s.roomSeq)
+		lastSeq := make(map[store.RoomKey]int64, len(plan.Rooms))
+		for _, r := range plan.Rooms {
 			var seq int64
-			err := bumpSeq.QueryRowContext(ctx, now.UnixMilli(), in.Tenant, in.RoomID).Scan(&seq)
+			err := roomSeq.QueryRowContext(ctx, r.Tenant, r.ID).Scan(&seq)
 			if errors.Is(err, sql.ErrNoRows) {
-				results[i].Err = fmt.Errorf("append message: room %q: %w", in.RoomID, chat.ErrNotFound)
-				continue
+				continue // Assign reports the room missing
 			}
 			if err != nil {
 				return err
 			}
-			msg := chat.Message{
-				Tenant: in.Tenant, RoomID: in.RoomID, Seq: seq, Kind: in.Kind, Event: in.Event,
-				AuthorID: in.AuthorID, AuthorName: in.AuthorName, Text: in.Text, ClientMsgID: in.ClientMsgID,
-				CreatedAt: now,
+			lastSeq[r] = seq
+		}
+		stored := make(map[store.DedupKey]chat.Message)
+		if len(plan.Keys) > 0 {
+			byClientID := tx.StmtContext(ctx, s.byClientID)
+			for _, k := range plan.Keys {
+				m, err := scanMessage(byClientID.QueryRowContext(ctx, k.Tenant, k.RoomID, k.AuthorID, k.ClientMsgID))
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				stored[k] = m
 			}
-			if _, err := insert.ExecContext(ctx, msg.Tenant, msg.RoomID, msg.Seq, msg.Kind, msg.Event,
-				msg.AuthorID, msg.AuthorName, msg.Text, msg.ClientMsgID, msg.Ref, now.UnixMilli()); err != nil {
+		}
+		insert, bumped := plan.Assign(lastSeq, stored, now)
+		insertMsg := tx.StmtContext(ctx, s.insertMsg)
+		for _, m := range insert {
+			if err := execInsert(ctx, insertMsg, m); err != nil {
 				return err
 			}
-			results[i].Message = msg
+		}
+		setSeq := tx.StmtContext(ctx, s.setSeq)
+		for _, r := range bumped {
+			if _, err := setSeq.ExecContext(ctx, r.LastSeq, now.UnixMilli(), r.Tenant, r.ID); err != nil {
+				return err
+			}
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
-	return results, nil
+	return plan.Results, nil
+}
+
+func execInsert(ctx context.Context, insert *sql.Stmt, m chat.Message) error {
+	_, err := insert.ExecContext(ctx, m.Tenant, m.RoomID, m.Seq, m.Kind, m.Event, m.AuthorID, m.AuthorName,
+		m.Text, m.ClientMsgID, m.Ref, m.CreatedAt.UnixMilli())
+	return err
 }
 
 // DeleteMessage tombstones a text message and appends its KindDelete; see
@@ -557,17 +562,19 @@ func (s *Store) DeleteMessage(ctx context.Context, tenant, roomID string, seq in
 			WHERE tenant = ? AND room_id = ? AND seq = ?`, tenant, roomID, seq); err != nil {
 			return err
 		}
-		now := store.Now()
-		var next int64
-		if err := tx.StmtContext(ctx, s.bumpSeq).QueryRowContext(ctx, now.UnixMilli(), tenant, roomID).Scan(&next); err != nil {
+		var last int64
+		if err := tx.StmtContext(ctx, s.roomSeq).QueryRowContext(ctx, tenant, roomID).Scan(&last); err != nil {
 			return err
 		}
+		now := store.Now()
 		del = chat.Message{
-			Tenant: tenant, RoomID: roomID, Seq: next, Kind: chat.KindDelete,
+			Tenant: tenant, RoomID: roomID, Seq: last + 1, Kind: chat.KindDelete,
 			AuthorID: userID, AuthorName: name, Ref: seq, CreatedAt: now,
 		}
-		_, err = tx.StmtContext(ctx, s.insertMsg).ExecContext(ctx, del.Tenant, del.RoomID, del.Seq, del.Kind, del.Event,
-			del.AuthorID, del.AuthorName, del.Text, del.ClientMsgID, del.Ref, now.UnixMilli())
+		if err := execInsert(ctx, tx.StmtContext(ctx, s.insertMsg), del); err != nil {
+			return err
+		}
+		_, err = tx.StmtContext(ctx, s.setSeq).ExecContext(ctx, del.Seq, now.UnixMilli(), tenant, roomID)
 		return err
 	})
 	if err != nil {
