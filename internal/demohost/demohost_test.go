@@ -103,7 +103,7 @@ func TestPagesAndCodes(t *testing.T) {
 	}
 
 	f.read(b.PostForm(f.host.URL+"/signin", url.Values{"provider": {"kakao"}, "nickname": {"민지"}}))
-	if page := f.read(b.Get(f.host.URL+"/")); !strings.Contains(page, "민지") {
+	if page := f.read(b.Get(f.host.URL + "/")); !strings.Contains(page, "민지") {
 		t.Fatalf("home page does not greet the user:\n%s", page)
 	}
 	resp, err = b.Get(f.host.URL + "/chat")
