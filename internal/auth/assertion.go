@@ -101,8 +101,9 @@ func newAssertionAdapter(s Settings, d Deps) (Adapter, error) {
 
 func (a *assertionAdapter) Name() string { return "assertion" }
 
-// SignIn takes {"assertion": "...", "room": "..."}: room is the room the
-// iframe was opened for and must match the assertion's.
+// SignIn takes {"assertion": "...", "room": "..."}: room, when given, is
+// the room the iframe was opened for and must match the assertion's.
+// Without it the user joins the assertion's room only.
 func (a *assertionAdapter) SignIn(ctx context.Context, body []byte) (Identity, error) {
 	var req struct {
 		Assertion string `json:"assertion"`
@@ -115,7 +116,7 @@ func (a *assertionAdapter) SignIn(ctx context.Context, body []byte) (Identity, e
 	if err != nil {
 		return Identity{}, err
 	}
-	if req.Room != p.Room {
+	if req.Room != "" && req.Room != p.Room {
 		return Identity{}, fmt.Errorf("assertion for room %q used in room %q: %w", p.Room, req.Room, ErrWrongRoom)
 	}
 	now := a.now()

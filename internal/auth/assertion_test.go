@@ -49,7 +49,7 @@ func TestAssertionSignsIn(t *testing.T) {
 	if len(resp.Cookies()) != 0 {
 		t.Fatalf("assertion sign-in set cookies %v; the iframe keeps the token in memory", resp.Cookies())
 	}
-	c, err := h.svc.Authenticate(context.Background(), "rps", out["accessToken"].(string))
+	c, err := h.svc.Authenticate(context.Background(), "rps", out["token"].(string))
 	if err != nil || c.Name != "가위왕" {
 		t.Fatalf("token = %+v, %v", c, err)
 	}
@@ -60,7 +60,7 @@ func TestAssertionSignsIn(t *testing.T) {
 	if users, err := h.store.Revoke(context.Background(), auth.RevokeFilter{Tenant: "rps", UserID: c.UserID}, h.clock.Now()); err != nil || len(users) != 1 {
 		t.Fatalf("revoke = %v, %v", users, err)
 	}
-	if _, err := h.svc.Authenticate(context.Background(), "rps", out["accessToken"].(string)); err == nil {
+	if _, err := h.svc.Authenticate(context.Background(), "rps", out["token"].(string)); err == nil {
 		t.Fatal("assertion token still valid after revoke")
 	}
 }
@@ -118,7 +118,7 @@ func TestAssertionRefusals(t *testing.T) {
 			resp, out := post(t, h.browser(), h.parley.URL+"/api/v1/t/"+ten+"/auth/assertion", "",
 				map[string]string{"assertion": tc.assertion, "room": tc.room})
 			wantCode(t, resp, out, tc.status, tc.code)
-			if out["accessToken"] != nil {
+			if out["token"] != nil {
 				t.Fatal("refusal carried a token")
 			}
 		})
@@ -129,6 +129,12 @@ func TestAssertionRefusals(t *testing.T) {
 		h.clock.Advance(3 * time.Minute)
 		resp, out := post(t, h.browser(), url, "", map[string]string{"assertion": a, "room": "arena-1"})
 		wantCode(t, resp, out, 401, "token_expired")
+	})
+	t.Run("no room given joins the assertion's room", func(t *testing.T) {
+		resp, out := post(t, h.browser(), url, "", map[string]string{"assertion": h.gameAssertion(b, "arena-2")})
+		if resp.StatusCode != http.StatusOK || out["room"] != "arena-2" {
+			t.Fatalf("= %d %v", resp.StatusCode, out)
+		}
 	})
 	t.Run("foreign origin", func(t *testing.T) {
 		resp, out := post(t, h.browser(), url, "https://evil.example", map[string]string{"assertion": h.gameAssertion(b, "arena-1"), "room": "arena-1"})

@@ -88,4 +88,3 @@ func TestCustomAdapter(t *testing.T) {
 		t.Fatal(err)
 	}
 }
-

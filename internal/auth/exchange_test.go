@@ -235,14 +235,14 @@ func TestRefreshRotatesAndReuseRevokes(t *testing.T) {
 	h.clock.Advance(14 * time.Minute)
 
 	resp, out := post(t, b, refresh, h.parley.URL, nil)
-	if resp.StatusCode != http.StatusOK || out["accessToken"] == "" || out["accessToken"] == at.Value {
+	if resp.StatusCode != http.StatusOK || out["token"] == "" || out["token"] == at.Value {
 		t.Fatalf("refresh = %d %v", resp.StatusCode, out)
 	}
 	rt2 := cookie(resp, auth.RefreshCookie)
 	if rt2 == nil || rt2.Value == rt.Value || cookie(resp, auth.AccessCookie) == nil {
 		t.Fatalf("refresh did not rotate cookies: %v", resp.Cookies())
 	}
-	access2 := out["accessToken"].(string)
+	access2 := out["token"].(string)
 	if _, err := h.svc.Authenticate(context.Background(), "opentalk", access2); err != nil {
 		t.Fatal(err)
 	}

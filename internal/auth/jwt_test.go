@@ -83,7 +83,7 @@ func TestJWTSignsIn(t *testing.T) {
 	if cookie(resp, auth.AccessCookie) == nil || cookie(resp, auth.RefreshCookie) == nil {
 		t.Fatalf("jwt sign-in should set session cookies like the exchange: %v", resp.Cookies())
 	}
-	c, err := h.svc.Authenticate(context.Background(), "jwtt", out["accessToken"].(string))
+	c, err := h.svc.Authenticate(context.Background(), "jwtt", out["token"].(string))
 	if err != nil || c.UserID != "u42" || c.Name != "Jo" {
 		t.Fatalf("token = %+v, %v", c, err)
 	}

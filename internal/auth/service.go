@@ -162,19 +162,20 @@ func (s *Service) Verify(token, tenantID string) (Claims, error) {
 	return s.Authenticate(ctx, tenantID, token)
 }
 
-// TokenResponse is the JSON body of a successful sign-in or refresh.
+// TokenResponse is the JSON body of a successful sign-in or refresh
+// (IssuedToken in web/packages/core).
 type TokenResponse struct {
-	AccessToken string    `json:"accessToken"`
-	ExpiresAt   time.Time `json:"expiresAt"`
-	User        UserInfo  `json:"user"`
-	Room        string    `json:"room,omitempty"`
-}
-
-// UserInfo is the signed-in user as the client shows them.
-type UserInfo struct {
-	ID        string `json:"id"`
+	Token     string `json:"token"`
+	ExpiresAt int64  `json:"expiresAt"` // Unix milliseconds
+	User      string `json:"user"`
 	Name      string `json:"name"`
 	AvatarURL string `json:"avatarUrl,omitempty"`
+	Room      string `json:"room,omitempty"`
+}
+
+func tokenResponse(iss issued, room string) TokenResponse {
+	s := iss.session
+	return TokenResponse{Token: iss.access, ExpiresAt: iss.accessExp.UnixMilli(), User: s.UserID, Name: s.UserName, AvatarURL: s.AvatarURL, Room: room}
 }
 
 // issued is what startSession produced.
@@ -309,10 +310,7 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request) {
 		setSessionCookies(w, r, t.ID, iss)
 	}
 	s.log.Info("signed in", "tenant", t.ID, "adapter", a.Name(), "user", id.User.ID)
-	writeJSON(w, http.StatusOK, TokenResponse{
-		AccessToken: iss.access, ExpiresAt: iss.accessExp, Room: id.Room,
-		User: UserInfo{ID: id.User.ID, Name: id.User.Name, AvatarURL: id.User.AvatarURL},
-	})
+	writeJSON(w, http.StatusOK, tokenResponse(iss, id.Room))
 }
 
 // refresh is POST /api/v1/t/{tenant}/auth/refresh: rotate the refresh
@@ -368,10 +366,7 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	setSessionCookies(w, r, t.ID, iss)
-	writeJSON(w, http.StatusOK, TokenResponse{
-		AccessToken: iss.access, ExpiresAt: iss.accessExp,
-		User: UserInfo{ID: sess.UserID, Name: sess.UserName, AvatarURL: sess.AvatarURL},
-	})
+	writeJSON(w, http.StatusOK, tokenResponse(iss, ""))
 }
 
 // refreshHost extends the host session of sess. When the host says the

@@ -42,12 +42,24 @@ var roomTmpl = template.Must(template.Must(pageTmpl.Clone()).Parse(`{{define "bo
     const res = await fetch("/rps/" + ROOM + "/assertion", {method: "POST"});
     if (!res.ok) { return; }
     const body = await res.json();
-    frame.contentWindow.postMessage({type: "parley:assertion", assertion: body.assertion, room: ROOM}, PARLEY_ORIGIN);
+    frame.contentWindow.postMessage({type: "parley:assertion", assertion: body.assertion}, PARLEY_ORIGIN);
+  }
+  // A fresh assertion when the iframe is ready or its token ran out; at
+  // most a few a minute, so a misconfiguration cannot loop.
+  const renewOn = ["unauthenticated", "token_expired", "session_revoked"];
+  let sent = [];
+  function maybeSend() {
+    const now = Date.now();
+    sent = sent.filter((t) => now - t < 60000);
+    if (sent.length >= 3) { return; }
+    sent.push(now);
+    sendAssertion();
   }
   window.addEventListener("message", (e) => {
     if (e.origin !== PARLEY_ORIGIN || e.source !== frame.contentWindow) { return; }
     const m = e.data || {};
-    if (m.type === "parley:ready" || m.type === "parley:need-assertion") { sendAssertion(); }
+    if (m.type === "parley:ready" || (m.type === "parley:error" && renewOn.includes(m.code))) { maybeSend(); }
+    if (m.type === "parley:resize" && m.height > 0) { frame.style.height = Math.min(m.height, 800) + "px"; }
   });
 
   const names = {rock: "✊", paper: "✋", scissors: "✌️"};
