@@ -40,6 +40,7 @@ func Run(t *testing.T, newStore func(t *testing.T) chat.Store) {
 		{"AppendPerItemErrors", testAppendPerItemErrors},
 		{"AppendConcurrent", testAppendConcurrent},
 		{"AppendConcurrentRetries", testAppendConcurrentRetries},
+		{"AppendCanceled", testAppendCanceled},
 		{"DeleteMessage", testDeleteMessage},
 		{"DeleteMessageErrors", testDeleteMessageErrors},
 		{"History", testHistory},
@@ -906,6 +907,24 @@ func testAppendConcurrentRetries(t *testing.T, s chat.Store) {
 	}
 	if r := getRoom(t, s, tenantA, "r"); r.LastSeq != 1 {
 		t.Fatalf("LastSeq = %d, want 1", r.LastSeq)
+	}
+}
+
+// testAppendCanceled checks that a batch that cannot be stored fails as a
+// whole with chat.ErrUnavailable (retry) and leaves nothing behind.
+func testAppendCanceled(t *testing.T, s chat.Store) {
+	createRoom(t, s, tenantA, "r", "R")
+	ctx, cancel := context.WithCancel(ctxOf(t))
+	cancel()
+	_, err := s.AppendMessages(ctx, []chat.NewMessage{text(tenantA, "r", "u1", "c1", "lost")})
+	wantErr(t, "AppendMessages with a canceled context", err, chat.ErrUnavailable)
+	if r := getRoom(t, s, tenantA, "r"); r.LastSeq != 0 {
+		t.Fatalf("LastSeq = %d after a failed batch, want 0", r.LastSeq)
+	}
+	// The retry is stored as new, not as a duplicate of something unstored.
+	res, err := s.AppendMessages(ctxOf(t), []chat.NewMessage{text(tenantA, "r", "u1", "c1", "lost")})
+	if err != nil || res[0].Duplicate || res[0].Message.Seq != 1 {
+		t.Fatalf("retry = %+v, %v; want a new message with seq 1", res, err)
 	}
 }
 
