@@ -22,6 +22,9 @@ var (
 	// ErrInvalid: the input breaks a rule (too long, bad characters,
 	// missing field). Wrapped with a message that names the rule.
 	ErrInvalid = errors.New("invalid input")
+	// ErrInvalidText: a message text is empty, not UTF-8, or holds control
+	// characters.
+	ErrInvalidText = errors.New("invalid text")
 	// ErrTooLong: a message text is longer than the tenant allows.
 	ErrTooLong = errors.New("message too long")
 	// ErrUnavailable: a dependency (store, broker) failed; the operation

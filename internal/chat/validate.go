@@ -10,10 +10,10 @@ import (
 // ValidateText checks a text message against a tenant's max length in
 // Unicode code points: it must be valid UTF-8, not blank, and free of
 // control characters other than newline and tab. Errors wrap ErrTooLong or
-// ErrInvalid.
+// ErrInvalidText.
 func ValidateText(text string, maxLen int) error {
 	if !utf8.ValidString(text) {
-		return fmt.Errorf("text is not valid UTF-8: %w", ErrInvalid)
+		return fmt.Errorf("text is not valid UTF-8: %w", ErrInvalidText)
 	}
 	n, blank := 0, true
 	for _, r := range text {
@@ -22,14 +22,14 @@ func ValidateText(text string, maxLen int) error {
 			continue
 		}
 		if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("text contains control character %U: %w", r, ErrInvalid)
+			return fmt.Errorf("text contains control character %U: %w", r, ErrInvalidText)
 		}
 		if !unicode.IsSpace(r) {
 			blank = false
 		}
 	}
 	if blank {
-		return fmt.Errorf("text is empty: %w", ErrInvalid)
+		return fmt.Errorf("text is empty: %w", ErrInvalidText)
 	}
 	if n > maxLen {
 		return fmt.Errorf("text has %d characters, the limit is %d: %w", n, maxLen, ErrTooLong)

@@ -11,18 +11,18 @@ func TestValidateText(t *testing.T) {
 		name string
 		text string
 		max  int
-		want error // nil, ErrInvalid or ErrTooLong
+		want error // nil, ErrInvalidText or ErrTooLong
 	}{
 		{"plain", "hello", 10, nil},
 		{"korean counts code points", "안녕하세요", 5, nil},
 		{"newline and tab allowed", "a\n\tb", 10, nil},
 		{"too long", strings.Repeat("a", 11), 10, ErrTooLong},
-		{"empty", "", 10, ErrInvalid},
-		{"blank", "  \n ", 10, ErrInvalid},
-		{"nul", "a\x00b", 10, ErrInvalid},
-		{"escape", "a\x1b[31m", 10, ErrInvalid},
-		{"bad utf8", "a\xffb", 10, ErrInvalid},
-		{"line separator", "a\u2028b", 10, ErrInvalid},
+		{"empty", "", 10, ErrInvalidText},
+		{"blank", "  \n ", 10, ErrInvalidText},
+		{"nul", "a\x00b", 10, ErrInvalidText},
+		{"escape", "a\x1b[31m", 10, ErrInvalidText},
+		{"bad utf8", "a\xffb", 10, ErrInvalidText},
+		{"line separator", "a\u2028b", 10, ErrInvalidText},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -69,6 +69,8 @@ func ErrorFrom(err error) *Error {
 		return Errorf(CodeForbidden, "%s", err)
 	case errors.Is(err, chat.ErrRoomFull):
 		return Errorf(CodeRoomFull, "%s", err)
+	case errors.Is(err, chat.ErrInvalidText):
+		return Errorf(CodeInvalidText, "%s", err)
 	case errors.Is(err, chat.ErrTooLong):
 		return Errorf(CodeMessageTooLong, "%s", err)
 	case errors.Is(err, chat.ErrInvalid):
