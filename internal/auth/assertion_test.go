@@ -145,3 +145,15 @@ func TestAssertionRefusals(t *testing.T) {
 		wantCode(t, resp, out, 404, "not_found")
 	})
 }
+
+// TestDocumentedExample checks the worked example of
+// docs/host-integration.md, byte for byte.
+func TestDocumentedExample(t *testing.T) {
+	h := newHarness(t) // the clock starts at 1800000000, the example's iat
+	const example = "eyJ0ZW5hbnQiOiJycHMiLCJzdWIiOiJ0aWQtM2YyYTljMWI3ZDRlIiwibmFtZSI6IkFubiIsInJvb20iOiJhcmVuYS0xIiwiaWF0IjoxODAwMDAwMDAwLCJleHAiOjE4MDAwMDAxMjAsIm5vbmNlIjoicTNKWjZiMWNYMHk5VndBMmtMbU40cFFyIn0" +
+		".cVzjCsce-ZTSkoSwk-JCoY0FxjMFt_i_stUe9lKGgRk"
+	resp, out := post(t, h.browser(), h.parley.URL+"/api/v1/t/rps/auth/assertion", "", map[string]string{"assertion": example, "room": "arena-1"})
+	if resp.StatusCode != http.StatusOK || out["user"] != "tid-3f2a9c1b7d4e" || out["name"] != "Ann" {
+		t.Fatalf("documented example = %d %v", resp.StatusCode, out)
+	}
+}

@@ -147,7 +147,7 @@ func TestGamePage(t *testing.T) {
 	f.read(b.PostForm(f.host.URL+"/signin", url.Values{"provider": {"tid"}, "nickname": {"Ann"}}))
 	resp, err := b.Get(f.host.URL + "/rps/arena-1")
 	page := f.read(resp, err)
-	if resp.StatusCode != http.StatusOK || !strings.Contains(page, f.parley.URL+"/t/rps/embed/arena-1?parentOrigin=") {
+	if resp.StatusCode != http.StatusOK || !strings.Contains(page, f.parley.URL+"/t/rps/embed/arena-1\"") {
 		t.Fatalf("game page = %d:\n%s", resp.StatusCode, page)
 	}
 	if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "frame-src "+f.parley.URL) {

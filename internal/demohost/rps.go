@@ -106,7 +106,7 @@ func (h *Host) rpsRoom(w http.ResponseWriter, r *http.Request) {
 		h.log.Warn("create game chat room", "room", room, "err", roomErr)
 	}
 	nonce := randomID(16)
-	embed := h.cfg.ParleyURL + "/t/" + h.cfg.GameTenant + "/embed/" + room + "?" + url.Values{"parentOrigin": {h.cfg.PublicURL}}.Encode()
+	embed := h.cfg.ParleyURL + "/t/" + h.cfg.GameTenant + "/embed/" + url.PathEscape(room)
 	w.Header().Set("Content-Security-Policy", fmt.Sprintf(
 		"default-src 'self'; script-src 'nonce-%s'; style-src 'unsafe-inline'; frame-src %s", nonce, h.parleyOrigin))
 	render(w, roomTmpl, http.StatusOK, struct {
