@@ -73,7 +73,9 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 	logger = logger.With("component", "store", "store", "sqlite")
 	common := url.Values{"_pragma": {"busy_timeout(10000)", "foreign_keys(1)", "synchronous(FULL)"}}
 
-	w := url.Values{"_pragma": append(common["_pragma"], "journal_mode(WAL)"), "_txlock": {"immediate"}}
+	// BEGIN IMMEDIATE: a write transaction takes the lock when it starts,
+	// never by upgrading a read lock halfway (which can fail with BUSY).
+	w := url.Values{"_pragma": slices.Concat(common["_pragma"], []string{"journal_mode(WAL)"}), "_txlock": {"immediate"}}
 	write, err := sql.Open("sqlite", path+"?"+w.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite store: %w", err)
@@ -107,7 +109,7 @@ func (s *Store) init(ctx context.Context, path string, common url.Values) error 
 		return err
 	}
 
-	r := url.Values{"_pragma": append(common["_pragma"], "query_only(1)")}
+	r := url.Values{"_pragma": slices.Concat(common["_pragma"], []string{"query_only(1)"})}
 	s.read, err = sql.Open("sqlite", path+"?"+r.Encode())
 	if err != nil {
 		return err
