@@ -171,6 +171,9 @@ func (s *Sub) Live(last int64, final func(last int64) []byte) (int64, bool) {
 	return s.last, true
 }
 
+// Room returns the subscription's room id.
+func (s *Sub) Room() string { return s.room.key.room }
+
 // Last returns the highest seq handed to the sink and whether events are
 // being held back waiting for a missing seq.
 func (s *Sub) Last() (last int64, gap bool) {
