@@ -29,7 +29,7 @@ export interface ParleyApiOptions {
 export interface RoomPage {
   rooms: RoomInfo[];
   /** pass as `cursor` for the next page; absent on the last page */
-  nextCursor?: string;
+  next?: string;
 }
 
 /** Query of the room list. */
@@ -136,9 +136,10 @@ export class ParleyApi {
     return this.#request<IssuedToken>("auth", "POST", "/auth/refresh");
   }
 
-  /** exchangeAssertion trades a host-signed assertion for an access token. */
-  exchangeAssertion(assertion: string): Promise<IssuedToken> {
-    return this.#request<IssuedToken>("auth", "POST", "/auth/assertion", { assertion });
+  /** exchangeAssertion trades a host-signed assertion for an access token;
+   * room, when given, must be the assertion's room (the one the iframe shows). */
+  exchangeAssertion(assertion: string, room?: string): Promise<IssuedToken> {
+    return this.#request<IssuedToken>("auth", "POST", "/auth/assertion", room ? { assertion, room } : { assertion });
   }
 
   async #request<T>(service: ServiceName, method: string, path: string, body?: unknown): Promise<T> {

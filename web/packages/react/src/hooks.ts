@@ -69,7 +69,7 @@ export function useRoomSearch(q: string, tag = "", pageSize = 30) {
     queryFn: ({ pageParam }) =>
       client.api.listRooms({ q: q || undefined, tag: tag || undefined, limit: pageSize, cursor: pageParam || undefined }),
     initialPageParam: "",
-    getNextPageParam: (last: RoomPage) => last.nextCursor || undefined,
+    getNextPageParam: (last: RoomPage) => last.next || undefined,
     select: (data) => {
       const seen = new Set<string>();
       const rooms: RoomInfo[] = [];

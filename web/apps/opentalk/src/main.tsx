@@ -1,0 +1,4 @@
+// Web entry (mobile and PC browsers).
+import { startApp } from "./app.tsx";
+
+startApp({ entry: "web" });
