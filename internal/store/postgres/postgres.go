@@ -87,10 +87,15 @@ func (s *Store) migrate(ctx context.Context) error {
 		return err
 	}
 	defer func() {
-		// Unlock even if ctx ended; a dead connection drops the lock anyway.
+		// A pooled connection must not keep the session lock: unlock, and if
+		// that fails close the connection (the pool then drops it, and the
+		// server releases the lock with the session).
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
 		const unlock = `SELECT pg_advisory_unlock(hashtext('parley.migrate.' || current_schema()))`
-		if _, err := conn.Exec(context.WithoutCancel(ctx), unlock); err != nil {
-			s.logger.Warn("migration unlock failed", "err", err)
+		if _, err := conn.Exec(uctx, unlock); err != nil {
+			s.logger.Warn("migration unlock failed; closing the connection", "err", err)
+			_ = conn.Conn().Close(uctx)
 		}
 	}()
 	_, err = migrate.Run(ctx, migrationTarget{conn.Conn()}, steps, s.logger)
@@ -105,7 +110,9 @@ func (s *Store) inTx(ctx context.Context, op string, fn func(tx pgx.Tx) error) e
 	if err != nil {
 		return store.Unavailable(op, err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }() // a no-op after Commit
+	// A no-op after Commit. With ctx done, pgx closes the connection instead
+	// and the server rolls back.
+	defer func() { _ = tx.Rollback(ctx) }()
 	if err := fn(tx); err != nil {
 		return store.Wrap(op, err)
 	}
@@ -625,7 +632,7 @@ func (m migrationTarget) Apply(ctx context.Context, step migrate.Step) (bool, er
 	if err != nil {
 		return false, err
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	defer func() { _ = tx.Rollback(ctx) }()
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT count(*) FROM schema_migrations WHERE version = $1`, step.Version).Scan(&n); err != nil {
 		return false, err
