@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) chat.Store) {
 		{"AppendCanceled", testAppendCanceled},
 		{"DeleteMessage", testDeleteMessage},
 		{"DeleteMessageErrors", testDeleteMessageErrors},
+		{"DeleteMessageConcurrent", testDeleteMessageConcurrent},
 		{"History", testHistory},
 		{"HistoryLimits", testHistoryLimits},
 	}
@@ -995,6 +996,34 @@ func testDeleteMessageErrors(t *testing.T, s chat.Store) {
 	}
 	if got := history(t, s, tenantA, "r", chat.HistoryOptions{}); got[0].Deleted || got[0].Text != "text by u1" {
 		t.Fatalf("message 1 changed by a refused delete: %+v", got[0])
+	}
+}
+
+func testDeleteMessageConcurrent(t *testing.T, s chat.Store) {
+	createRoom(t, s, tenantA, "r", "R")
+	appendOK(t, s, text(tenantA, "r", "u1", "", "oops"))
+	const tries = 6
+	errs := make(chan error, tries)
+	for range tries {
+		go func() {
+			_, err := s.DeleteMessage(ctxOf(t), tenantA, "r", 1, "u1")
+			errs <- err
+		}()
+	}
+	deleted := 0
+	for range tries {
+		switch err := <-errs; {
+		case err == nil:
+			deleted++
+		case !errors.Is(err, chat.ErrNotFound):
+			t.Errorf("DeleteMessage: %v, want nil or ErrNotFound", err)
+		}
+	}
+	if deleted != 1 {
+		t.Fatalf("%d concurrent deletes succeeded, want exactly 1", deleted)
+	}
+	if got := history(t, s, tenantA, "r", chat.HistoryOptions{}); !slices.Equal(seqs(got), []int64{1, 2}) {
+		t.Fatalf("history seqs %v, want [1 2]: one tombstone, one deletion", seqs(got))
 	}
 }
 
