@@ -64,30 +64,30 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	a.broker = memory.New()
 	a.rooms = rooms.New(a.store, a.broker, tenants, logger, rooms.Options{OnCommit: metrics.ObserveCommit})
 
-	// Tokens are verified by the auth service when the store keeps
+	if a.sockets, err = newSockets(socketDeps{
+		rooms: a.rooms, store: a.store, broker: a.broker, presence: presence,
+		tenants: tenants, keys: keys, metrics: metrics, logger: logger,
+	}); err != nil {
+		return nil, err
+	}
+	// REST tokens are verified by the auth service when the store keeps
 	// sessions (so a revoked session stops working at once), else by the
 	// key alone.
 	var tokens httpapi.Verifier = keys
 	var authHandler http.Handler
-	var authSvc *auth.Service
 	if sessions, ok := a.store.(auth.SessionStore); ok {
-		authSvc, err = auth.New(auth.Config{
+		authSvc, err := auth.New(auth.Config{
 			Tenants:  tenants,
 			Keys:     keys,
 			Sessions: sessions,
 			Members:  a.rooms,
+			Sockets:  a.sockets,
 			Logger:   logger,
 		})
 		if err != nil {
 			return nil, err
 		}
 		tokens, authHandler = authSvc, authSvc
-	}
-	if a.sockets, err = newSockets(socketDeps{
-		rooms: a.rooms, broker: a.broker, presence: presence, tenants: tenants,
-		tokens: tokens, metrics: metrics, logger: logger,
-	}); err != nil {
-		return nil, err
 	}
 	a.api, err = httpapi.New(httpapi.Config{
 		Rooms:    a.rooms,
@@ -114,7 +114,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		return nil, fmt.Errorf("PARLEY_ADDR (--addr): %w", err)
 	}
 	logger.Info("parley ready", "version", version, "addr", a.ln.Addr().String(),
-		"store", cfg.storeKind(), "tenants", len(tenants.All()), "sessions", authSvc != nil)
+		"store", cfg.storeKind(), "tenants", len(tenants.All()), "sign_in", authHandler != nil)
 	return a, nil
 }
 
@@ -189,6 +189,11 @@ func (a *App) shutdown() error {
 func (a *App) closeAll() {
 	if a.ln != nil {
 		_ = a.ln.Close()
+	}
+	if a.sockets != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+		_ = a.sockets.shutdown(ctx)
+		cancel()
 	}
 	if a.rooms != nil {
 		_ = a.rooms.Close()
