@@ -59,3 +59,18 @@ func TestStatusFor(t *testing.T) {
 		}
 	}
 }
+
+func TestChunkedBodyOverLimit(t *testing.T) {
+	var got error
+	h := withBodyLimit(16)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var v map[string]string
+		got = decodeJSON(r, &v)
+	}))
+	r := httptest.NewRequest("POST", "/x", strings.NewReader(`{"text":"`+strings.Repeat("a", 64)+`"}`))
+	r.ContentLength = -1 // chunked: the limit is enforced while reading
+	r.Header.Set("Content-Type", "application/json")
+	h.ServeHTTP(httptest.NewRecorder(), r)
+	if wire := protocol.ErrorFrom(got); wire.Code != protocol.CodeFrameTooLarge {
+		t.Fatalf("decode of an oversize chunked body = %v, want frame_too_large", got)
+	}
+}
