@@ -14,6 +14,8 @@ const strings = {
     sending: "sending…",
     failed: "not sent — tap to retry",
     deleted: "(deleted)",
+    joined: "{n} joined",
+    left: "{n} left",
     messages: "Chat messages",
   },
   ko: {
@@ -30,6 +32,8 @@ const strings = {
     sending: "보내는 중…",
     failed: "전송 실패 — 눌러서 다시 보내기",
     deleted: "(삭제됨)",
+    joined: "{n}님이 들어왔습니다",
+    left: "{n}님이 나갔습니다",
     messages: "채팅 메시지",
   },
 } as const;
@@ -37,7 +41,7 @@ const strings = {
 export type Key = keyof (typeof strings)["en"];
 
 /** translator picks ko or en from an override or the browser's languages. */
-export function translator(override?: string | null): { lang: "ko" | "en"; t: (k: Key, n?: number) => string } {
+export function translator(override?: string | null): { lang: "ko" | "en"; t: (k: Key, n?: number | string) => string } {
   const prefs = [override, ...(navigator.languages ?? [navigator.language])];
   const lang = prefs.map((l) => l?.toLowerCase().split("-")[0]).find((l) => l === "ko" || l === "en") ?? "en";
   const dict = strings[lang];

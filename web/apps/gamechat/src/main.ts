@@ -177,7 +177,9 @@ function render(s: RoomState, c: ParleyClient): void {
   const want: { key: string; make: () => HTMLLIElement; sig: string }[] = [];
   for (const m of s.messages.slice(-MAX_ROWS)) {
     const sig = `${m.deleted}`;
-    want.push({ key: `m${m.seq}`, sig, make: () => row(m.name ?? m.user ?? "", m.deleted ? t("deleted") : m.text, m.user === me, fmt.format(m.at), m.kind === "system") });
+    const who = m.name ?? m.user ?? "";
+    const text = m.deleted ? t("deleted") : m.kind === "system" && (m.event === "join" || m.event === "leave") ? t(m.event === "join" ? "joined" : "left", who) : m.text;
+    want.push({ key: `m${m.seq}`, sig, make: () => row(who, text, m.user === me && m.kind !== "system", fmt.format(m.at), m.kind === "system") });
   }
   for (const p of s.pending) {
     const failed = p.state === SendState.Failed;
