@@ -12,7 +12,7 @@ import (
 type Code string
 
 // Error codes. Keep docs/protocol.md and the generated TypeScript in step
-// (go generate ./internal/protocol).
+// (go generate ./internal/protocol/tsgen).
 const (
 	CodeBadRequest      Code = "bad_request"      // malformed JSON or an invalid field
 	CodeUnknownType     Code = "unknown_type"     // frame type not in the protocol
