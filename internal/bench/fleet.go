@@ -51,7 +51,7 @@ func connect(ctx context.Context, e *env, st *stats, l layout, log *slog.Logger)
 		fl.closeAll()
 		return nil, fmt.Errorf("connect: %w", err)
 	}
-	log.Info("bench: connected and subscribed", "conns", e.cfg.Conns, "took", time.Since(began).Round(time.Millisecond))
+	log.Info("bench: connected and subscribed", "conns", e.cfg.Conns, "took", time.Since(began).Round(time.Millisecond).String())
 	return fl, nil
 }
 
