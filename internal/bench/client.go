@@ -291,7 +291,9 @@ func (c *client) handle(p []byte) error {
 			c.last.Store(f.lastSeq)
 		}
 	case protocol.TypePing:
-		return c.write([]byte(`{"type":"pong"}`))
+		// A failed write means the connection is ending; the read that
+		// follows reports how.
+		_ = c.write([]byte(`{"type":"pong"}`))
 	}
 	return nil
 }
