@@ -13,6 +13,9 @@ import (
 const (
 	armEvents = unix.EPOLLIN | unix.EPOLLRDHUP | unix.EPOLLONESHOT
 	maxEvents = 256
+	// pollTimeoutMs wakes the poll loop now and then to let the pool notice
+	// blocked workers (pool.unstick) even when nothing is submitted.
+	pollTimeoutMs = 10
 )
 
 // Poller watches registered connections with one epoll instance and one
@@ -150,7 +153,8 @@ func (p *Poller) loop() {
 	defer close(p.done)
 	events := make([]unix.EpollEvent, maxEvents)
 	for {
-		n, err := unix.EpollWait(p.epfd, events, -1)
+		n, err := unix.EpollWait(p.epfd, events, pollTimeoutMs)
+		p.pool.unstick()
 		if err == unix.EINTR {
 			continue
 		}

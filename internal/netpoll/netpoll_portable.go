@@ -21,6 +21,7 @@ type Poller struct {
 	mu      sync.Mutex // guards handles, closed
 	handles map[*Handle]struct{}
 	closed  bool
+	stop    chan struct{} // ends watch
 	wg      sync.WaitGroup
 }
 
@@ -38,7 +39,26 @@ type Handle struct {
 // New starts a Poller.
 func New(cfg Config) (*Poller, error) {
 	cfg = cfg.withDefaults()
-	return &Poller{pool: newPool(cfg.MinWorkers, cfg.MaxWorkers), handles: make(map[*Handle]struct{})}, nil
+	p := &Poller{pool: newPool(cfg.MinWorkers, cfg.MaxWorkers), handles: make(map[*Handle]struct{}), stop: make(chan struct{})}
+	p.wg.Add(1)
+	go p.watch()
+	return p, nil
+}
+
+// watch lets the pool notice blocked workers even when nothing is
+// submitted; it ends in Close.
+func (p *Poller) watch() {
+	defer p.wg.Done()
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case <-t.C:
+			p.pool.unstick()
+		}
+	}
 }
 
 // Register adds conn to the poller, disarmed: after each Rearm, when conn is
@@ -138,6 +158,10 @@ func (h *Handle) Stop() {
 // Poller to end. Registered connections are not closed.
 func (p *Poller) Close() error {
 	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return nil
+	}
 	p.closed = true
 	hs := make([]*Handle, 0, len(p.handles))
 	for h := range p.handles {
@@ -147,6 +171,7 @@ func (p *Poller) Close() error {
 	for _, h := range hs {
 		h.Stop()
 	}
+	close(p.stop)
 	p.wg.Wait()
 	p.pool.close()
 	return nil

@@ -1,12 +1,24 @@
 package netpoll
 
-import "sync"
+import (
+	"sync"
+	"time"
+)
 
-// pool runs tasks on a bounded set of goroutines. It keeps MinWorkers
-// goroutines parked and starts more, up to MaxWorkers, only while tasks are
-// waiting; an extra worker exits as soon as it finds the queue empty. Submit
-// never blocks: the queue is unbounded, but its length is bounded by its
-// callers (the poller has at most one pending readiness task per armed
+// stallAfter is how long the oldest queued task may wait, with every worker
+// busy, before the pool starts one more worker.
+const stallAfter = time.Millisecond
+
+// pool runs tasks on a bounded set of goroutines. Up to MinWorkers start on
+// demand and stay parked. More, up to MaxWorkers, start only when the queue
+// stalls — its oldest task has waited stallAfter with no idle worker, which
+// is what happens when workers are blocked (a write to a peer that does not
+// read) rather than merely busy — and an extra worker exits as soon as it
+// finds the queue empty. Bursts of quick tasks (one flush per recipient of an
+// event) are thus run by the few parked workers without starting goroutines.
+//
+// Submit never blocks: the queue is unbounded, but its length is bounded by
+// its callers (the poller has at most one pending readiness task per armed
 // descriptor, and a session at most one pending flush per connection).
 //
 // Goroutines: every worker is owned by the pool and ends in close, after the
@@ -14,7 +26,7 @@ import "sync"
 type pool struct {
 	mu      sync.Mutex
 	cond    sync.Cond
-	tasks   []func() // FIFO: tasks[head:] are waiting
+	tasks   []task // FIFO: tasks[head:] are waiting
 	head    int
 	idle    int // workers parked in cond.Wait
 	workers int // running workers
@@ -22,6 +34,11 @@ type pool struct {
 	max     int
 	closed  bool
 	wg      sync.WaitGroup
+}
+
+type task struct {
+	f  func()
+	at int64 // when queued, Unix ns
 }
 
 func newPool(minWorkers, maxWorkers int) *pool {
@@ -32,27 +49,49 @@ func newPool(minWorkers, maxWorkers int) *pool {
 
 // submit queues f; it reports false once the pool is closed.
 func (p *pool) submit(f func()) bool {
+	now := time.Now().UnixNano()
 	p.mu.Lock()
 	if p.closed {
 		p.mu.Unlock()
 		return false
 	}
-	if p.head > 0 && p.head == len(p.tasks) {
-		clear(p.tasks)
-		p.tasks, p.head = p.tasks[:0], 0
+	if p.head > 0 && p.head >= len(p.tasks)/2 {
+		// Compact so that a queue that never quite drains does not grow
+		// its backing array forever.
+		n := copy(p.tasks, p.tasks[p.head:])
+		clear(p.tasks[n:])
+		p.tasks, p.head = p.tasks[:n], 0
 	}
-	p.tasks = append(p.tasks, f)
-	waiting := len(p.tasks) - p.head
+	p.tasks = append(p.tasks, task{f: f, at: now})
 	if p.idle > 0 {
 		p.cond.Signal()
 	}
-	if waiting > p.idle && p.workers < p.max {
-		p.workers++
-		p.wg.Add(1)
-		go p.work()
-	}
+	p.growLocked(now)
 	p.mu.Unlock()
 	return true
+}
+
+// unstick starts a worker if the queue stalled; the poller calls it
+// periodically so that blocked workers are noticed without new submits.
+func (p *pool) unstick() {
+	p.mu.Lock()
+	if !p.closed {
+		p.growLocked(time.Now().UnixNano())
+	}
+	p.mu.Unlock()
+}
+
+func (p *pool) growLocked(now int64) {
+	waiting := len(p.tasks) - p.head
+	if waiting == 0 || waiting <= p.idle || p.workers >= p.max {
+		return
+	}
+	if p.workers >= p.min && now-p.tasks[p.head].at < int64(stallAfter) {
+		return
+	}
+	p.workers++
+	p.wg.Add(1)
+	go p.work()
 }
 
 func (p *pool) work() {
@@ -69,8 +108,8 @@ func (p *pool) work() {
 			p.cond.Wait()
 			p.idle--
 		}
-		f := p.tasks[p.head]
-		p.tasks[p.head] = nil
+		f := p.tasks[p.head].f
+		p.tasks[p.head] = task{}
 		p.head++
 		p.mu.Unlock()
 		f()

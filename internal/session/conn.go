@@ -30,7 +30,7 @@ const firstByteTimeout = 500 * time.Millisecond
 
 // maxSpareQueue: a drained queue slice up to this capacity is kept for the
 // next burst; a bigger one is dropped so an idle connection stays small.
-const maxSpareQueue = 64
+const maxSpareQueue = 32
 
 // conn is one client connection.
 //
@@ -65,6 +65,7 @@ type conn struct {
 	busy     bool  // an operation runs; reading is paused
 	q        [][]byte
 	spare    [][]byte
+	bufs     net.Buffers // the slice being written (flush only)
 	flushing bool
 	closing  bool      // a close frame is queued: nothing more is accepted
 	lingerTo time.Time // when closing: teardown no later than this
@@ -329,20 +330,23 @@ func (c *conn) sendWait(ctx context.Context, frame []byte) error {
 func (c *conn) flush() {
 	for {
 		c.mu.Lock()
-		q := c.q
-		c.q = nil
-		if len(q) == 0 || c.closed {
+		if len(c.q) == 0 || c.closed {
 			c.flushing = false
-			closing, closed := c.closing, c.closed
-			if len(q) > 0 {
-				c.recycleLocked(q)
+			if c.spare == nil && cap(c.q) > 0 && cap(c.q) <= maxSpareQueue && !c.closed {
+				c.spare = c.q[:0] // an idle connection keeps one small slice
 			}
+			c.q = nil
+			closing, closed := c.closing, c.closed
 			c.mu.Unlock()
 			if closing && !closed {
 				c.closeWritten()
 			}
 			return
 		}
+		q := c.q
+		// Frames queued while this round writes go to the spare slice, so
+		// two slices alternate without allocating.
+		c.q, c.spare = c.spare, nil
 		if c.space != nil {
 			close(c.space)
 			c.space = nil
@@ -353,22 +357,24 @@ func (c *conn) flush() {
 		}
 		c.mu.Unlock()
 		_ = c.nc.SetWriteDeadline(time.Now().Add(timeout))
-		bufs := net.Buffers(q)
-		_, err := bufs.WriteTo(c.nc)
+		c.bufs = q // a field, not a local: a local net.Buffers escapes
+		_, err := c.bufs.WriteTo(c.nc)
+		c.bufs = nil
+		clear(q)
 		c.mu.Lock()
-		c.recycleLocked(q)
+		if !c.closed && cap(q) <= maxSpareQueue {
+			switch {
+			case c.spare == nil:
+				c.spare = q[:0]
+			case c.q == nil:
+				c.q = q[:0]
+			}
+		}
 		c.mu.Unlock()
 		if err != nil {
 			c.teardown()
 			return
 		}
-	}
-}
-
-func (c *conn) recycleLocked(q [][]byte) {
-	clear(q)
-	if c.spare == nil && cap(q) <= maxSpareQueue && !c.closed {
-		c.spare = q[:0]
 	}
 }
 

@@ -33,7 +33,7 @@ const goodOrigin = "https://chat.example"
 // env is a real server: SQLite store, memory broker and presence, the rooms
 // service, behind httptest at /ws/{tenant}.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *Server
 	hs     *httptest.Server
 	rooms  *rooms.Service
@@ -42,7 +42,7 @@ type env struct {
 	broker *memory.Broker
 }
 
-func testTenants(t *testing.T, policy func(*tenant.Policy)) *tenant.Registry {
+func testTenants(t testing.TB, policy func(*tenant.Policy)) *tenant.Registry {
 	t.Helper()
 	p := tenant.Policy{MaxMessageLength: 50, HistoryForNewcomers: true, RoomKinds: []chat.RoomKind{chat.RoomOpen}, UserCreatesRooms: true, SendsPerSecond: 1000, SendBurst: 1000}
 	if policy != nil {
@@ -60,7 +60,7 @@ func testTenants(t *testing.T, policy func(*tenant.Policy)) *tenant.Registry {
 
 var seed = make([]byte, ed25519.SeedSize)
 
-func newEnv(t *testing.T, cfg Config, policy func(*tenant.Policy)) *env {
+func newEnv(t testing.TB, cfg Config, policy func(*tenant.Policy)) *env {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
@@ -160,7 +160,7 @@ type frame struct {
 }
 
 type client struct {
-	t  *testing.T
+	t  testing.TB
 	ws *websocket.Conn
 }
 
