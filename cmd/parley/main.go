@@ -4,6 +4,7 @@
 //	parley migrate  apply the store's migrations and exit
 //	parley token    print a signed access token for local use and tests
 //	parley demo-host run the reference host service (localhost demo only)
+//	parley bench    load-test a local Parley node (see docs/benchmarks.md)
 //	parley version  print the version
 package main
 
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/parley-chat/parley/internal/app"
+	"github.com/parley-chat/parley/internal/bench"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -43,7 +45,7 @@ func main() {
 		os.Exit(0)
 	case errors.Is(err, errUsage):
 		fmt.Fprintln(os.Stderr, err)
-		fmt.Fprintln(os.Stderr, "usage: parley <serve|migrate|token|demo-host|version> [flags]; parley <command> -h for flags")
+		fmt.Fprintln(os.Stderr, "usage: parley <serve|migrate|token|demo-host|bench|version> [flags]; parley <command> -h for flags")
 		os.Exit(2)
 	default:
 		fmt.Fprintln(os.Stderr, "parley:", err)
@@ -71,6 +73,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		return app.RunDemoHost(ctx, dh, slog.New(slog.NewJSONHandler(stderr, nil)))
+	}
+	if cmd == "bench" {
+		return runBench(ctx, args, stdout, stderr)
 	}
 	cfg, err := app.ConfigFromEnv(os.Getenv)
 	if err != nil {
@@ -134,4 +139,24 @@ func parseArgs(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
 	}
 	return nil
+}
+
+// runBench runs the load generator and fails when any correctness check
+// (gapless, duplicate-free, every acked message delivered) failed.
+func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	bc, err := bench.ParseFlags(args)
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	res, err := bench.Run(ctx, bc, slog.New(slog.NewJSONHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	if err := bench.Report(stdout, bc, res); err != nil {
+		return err
+	}
+	return res.Check()
 }

@@ -203,7 +203,7 @@ func TestParseFlags(t *testing.T) {
 	if err != nil {
 		t.Fatalf("defaults: %v", err)
 	}
-	if c.Scenario != ScenarioFanout || c.Conns != 5000 || c.RoomSize != 100 || c.SendersPerRoom != 1 || c.Duration != 30*time.Second || c.Tenant != "opentalk" {
+	if c.Scenario != ScenarioFanout || c.Conns != 5000 || c.RoomSize != 100 || c.SendersPerRoom != 10 || c.Rate != 1200 || c.Duration != 30*time.Second || c.Tenant != "opentalk" {
 		t.Errorf("defaults = %+v", c)
 	}
 
