@@ -64,38 +64,39 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	a.broker = memory.New()
 	a.rooms = rooms.New(a.store, a.broker, tenants, logger, rooms.Options{OnCommit: metrics.ObserveCommit})
 
+	sessions, ok := a.store.(auth.SessionStore)
+	if !ok {
+		return nil, fmt.Errorf("store %s keeps no sign-in sessions", cfg.storeKind())
+	}
+	// The auth service closes revoked users' sockets, and the socket server
+	// verifies tokens with the auth service (so a revoked session cannot
+	// open a new socket): the closer is bound once the sockets exist.
+	closer := &lateCloser{}
+	authSvc, err := auth.New(auth.Config{
+		Tenants:  tenants,
+		Keys:     keys,
+		Sessions: sessions,
+		Members:  a.rooms,
+		Sockets:  closer,
+		Logger:   logger,
+	})
+	if err != nil {
+		return nil, err
+	}
 	if a.sockets, err = newSockets(socketDeps{
 		rooms: a.rooms, store: a.store, broker: a.broker, presence: presence,
-		tenants: tenants, keys: keys, metrics: metrics, logger: logger,
+		tenants: tenants, tokens: authSvc, metrics: metrics, logger: logger,
 	}); err != nil {
 		return nil, err
 	}
-	// REST tokens are verified by the auth service when the store keeps
-	// sessions (so a revoked session stops working at once), else by the
-	// key alone.
-	var tokens httpapi.Verifier = keys
-	var authHandler http.Handler
-	if sessions, ok := a.store.(auth.SessionStore); ok {
-		authSvc, err := auth.New(auth.Config{
-			Tenants:  tenants,
-			Keys:     keys,
-			Sessions: sessions,
-			Members:  a.rooms,
-			Sockets:  a.sockets,
-			Logger:   logger,
-		})
-		if err != nil {
-			return nil, err
-		}
-		tokens, authHandler = authSvc, authSvc
-	}
+	closer.bind(a.sockets)
 	a.api, err = httpapi.New(httpapi.Config{
 		Rooms:    a.rooms,
 		Tenants:  tenants,
-		Tokens:   tokens,
+		Tokens:   authSvc,
 		Presence: presence,
 		Socket:   a.sockets.handler(),
-		Auth:     authHandler,
+		Auth:     authSvc,
 		Web:      webui.Handler(webui.Config{Site: webui.Sites(tenants, nil)}),
 		Ready:    storeReady(a.store),
 		Metrics:  metrics,
@@ -114,7 +115,7 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 		return nil, fmt.Errorf("PARLEY_ADDR (--addr): %w", err)
 	}
 	logger.Info("parley ready", "version", version, "addr", a.ln.Addr().String(),
-		"store", cfg.storeKind(), "tenants", len(tenants.All()), "sign_in", authHandler != nil)
+		"store", cfg.storeKind(), "tenants", len(tenants.All()))
 	return a, nil
 }
 

@@ -4,8 +4,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 
-	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/httpapi"
 	"github.com/parley-chat/parley/internal/rooms"
@@ -27,9 +27,23 @@ type socketDeps struct {
 	broker   chat.Broker
 	presence chat.Presence
 	tenants  *tenant.Registry
-	keys     *auth.Keys
+	tokens   session.TokenVerifier
 	metrics  *httpapi.Metrics
 	logger   *slog.Logger
+}
+
+// lateCloser is the auth service's socket closer, bound after the socket
+// server (which needs the auth service first) is built.
+type lateCloser struct{ s atomic.Pointer[sockets] }
+
+func (l *lateCloser) bind(s sockets) { l.s.Store(&s) }
+
+// CloseUser closes the user's sockets once bound; before that no socket
+// can be open.
+func (l *lateCloser) CloseUser(tenantID, userID string, code int) {
+	if s := l.s.Load(); s != nil {
+		(*s).CloseUser(tenantID, userID, code)
+	}
 }
 
 // sessionSockets adapts *session.Server.
@@ -43,7 +57,7 @@ func (w sessionSockets) CloseUser(tenantID, userID string, c int) { w.s.CloseUse
 func newSockets(d socketDeps) (sockets, error) {
 	s, err := session.NewServer(session.Config{
 		Tenants:  d.tenants,
-		Keys:     d.keys,
+		Tokens:   d.tokens,
 		Rooms:    d.rooms,
 		Store:    d.store,
 		Broker:   d.broker,

@@ -30,7 +30,7 @@ func (c *conn) handle(msg []byte) func() {
 			c.fail(f.ID, protocol.Errorf(protocol.CodeUnauthenticated, "the first frame must be auth"), protocol.CloseAuthFailed)
 			return nil
 		}
-		claims, err := c.srv.cfg.Keys.Verify(f.Token, c.ten.ID)
+		claims, err := c.srv.cfg.Tokens.Verify(f.Token, c.ten.ID)
 		if err != nil {
 			c.refuseAuth(f.ID, err)
 			return nil
@@ -189,7 +189,7 @@ func (c *conn) typing(f *protocol.ClientFrame) {
 }
 
 func (c *conn) refresh(f *protocol.ClientFrame) {
-	cl, err := c.srv.cfg.Keys.Verify(f.Token, c.ten.ID)
+	cl, err := c.srv.cfg.Tokens.Verify(f.Token, c.ten.ID)
 	if err != nil {
 		c.sendError(f.ID, authError(err))
 		return

@@ -75,7 +75,7 @@ func newEnv(t testing.TB, cfg Config, policy func(*tenant.Policy)) *env {
 	br := memory.New()
 	reg := testTenants(t, policy)
 	rs := rooms.New(st, br, reg, log, rooms.Options{})
-	cfg.Tenants, cfg.Keys, cfg.Rooms, cfg.Store, cfg.Broker, cfg.Presence = reg, keys, rs, st, br, presencemem.New()
+	cfg.Tenants, cfg.Tokens, cfg.Rooms, cfg.Store, cfg.Broker, cfg.Presence = reg, keys, rs, st, br, presencemem.New()
 	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)

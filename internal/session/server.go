@@ -76,20 +76,24 @@ type Rooms interface {
 	PublishEphemeral(ctx context.Context, tenantID, roomID string, payload []byte) error
 }
 
+// TokenVerifier checks an access token for a tenant: signature, expiry and,
+// for tokens bound to a sign-in session, that the session is still live.
+// *auth.Service satisfies it (and *auth.Keys, without the session check).
+type TokenVerifier interface {
+	Verify(token, tenantID string) (auth.Claims, error)
+}
+
 // Config configures a Server. Zero durations and sizes get the defaults
 // noted.
 type Config struct {
 	Tenants  *tenant.Registry
-	Keys     *auth.Keys
+	Tokens   TokenVerifier
 	Rooms    Rooms
 	Store    chat.Store // catch-up reads go straight to the record of truth
 	Broker   chat.Broker
 	Presence chat.Presence
 	Logger   *slog.Logger
 
-	// CookieName is the access-token cookie checked at upgrade; default
-	// "parley_at".
-	CookieName string
 	// PingInterval: a connection silent this long gets a ping, and one
 	// silent twice as long is closed (4009); default 25 s.
 	PingInterval time.Duration
@@ -139,8 +143,8 @@ func (c *Config) defaults() error {
 	switch {
 	case c.Tenants == nil:
 		return errors.New("session: Tenants is required")
-	case c.Keys == nil:
-		return errors.New("session: Keys is required")
+	case c.Tokens == nil:
+		return errors.New("session: Tokens is required")
 	case c.Rooms == nil || c.Store == nil || c.Broker == nil || c.Presence == nil:
 		return errors.New("session: Rooms, Store, Broker and Presence are required")
 	}
@@ -156,9 +160,6 @@ func (c *Config) defaults() error {
 		if *d <= 0 {
 			*d = v
 		}
-	}
-	if c.CookieName == "" {
-		c.CookieName = "parley_at"
 	}
 	def(&c.PingInterval, 25*time.Second)
 	def(&c.AuthTimeout, 10*time.Second)
@@ -268,10 +269,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	var claims auth.Claims
 	var authErr error
-	cookie := false
-	if ck, err := r.Cookie(s.cfg.CookieName); err == nil && ck.Value != "" {
-		cookie = true
-		claims, authErr = s.cfg.Keys.Verify(ck.Value, ten.ID)
+	atUpgrade := false // a cookie or Authorization header carried a token
+	if token := auth.AccessToken(r); token != "" {
+		atUpgrade = true
+		claims, authErr = s.cfg.Tokens.Verify(token, ten.ID)
 	}
 	nc, rw, _, err := ws.HTTPUpgrader{}.Upgrade(r, w)
 	if err != nil {
@@ -298,9 +299,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c.h = h
 	switch {
-	case cookie && authErr != nil:
+	case atUpgrade && authErr != nil:
 		c.refuseAuth("", authErr)
-	case cookie:
+	case atUpgrade:
 		c.authenticate(claims)
 	}
 	if len(c.pre) > 0 {
