@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,9 @@ type Config struct {
 	TokenKey        string        // PARLEY_TOKEN_KEY: base64 Ed25519 seed; empty = DataDir/token.key
 	LogLevel        string        // PARLEY_LOG_LEVEL, --log-level: debug, info, warn, error
 	ShutdownTimeout time.Duration // PARLEY_SHUTDOWN_TIMEOUT, --shutdown-timeout
+	// DemoHostURL is the reference host service (`parley demo-host`) as
+	// browsers and this server reach it; only the demo tenants use it.
+	DemoHostURL string // PARLEY_DEMO_HOST_URL, --demo-host-url
 }
 
 // Defaults.
@@ -37,8 +41,11 @@ const (
 	DefaultLogLevel        = "info"
 	DefaultShutdownTimeout = 15 * time.Second
 	// DemoHostPort is where `parley demo-host` serves the reference host
-	// service; its origins are allowed for the demo tenants.
+	// service by default.
 	DemoHostPort = "8081"
+	// DefaultDemoHostURL is the demo host the demo tenants sign in through;
+	// its origin is allowed for them.
+	DefaultDemoHostURL = "http://localhost:" + DemoHostPort
 )
 
 // ConfigFromEnv returns the defaults overridden by PARLEY_* variables read
@@ -50,6 +57,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		DataDir:         DefaultDataDir,
 		LogLevel:        DefaultLogLevel,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		DemoHostURL:     DefaultDemoHostURL,
 	}
 	set := func(dst *string, key string) {
 		if v := getenv(key); v != "" {
@@ -62,6 +70,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	set(&c.Store, "PARLEY_STORE")
 	set(&c.TokenKey, "PARLEY_TOKEN_KEY")
 	set(&c.LogLevel, "PARLEY_LOG_LEVEL")
+	set(&c.DemoHostURL, "PARLEY_DEMO_HOST_URL")
 	if v := getenv("PARLEY_SHUTDOWN_TIMEOUT"); v != "" {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -81,6 +90,7 @@ func (c *Config) RegisterFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.Store, "store", c.Store, "empty for SQLite in the data directory, or a postgres:// URL (PARLEY_STORE)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (PARLEY_LOG_LEVEL)")
 	fs.DurationVar(&c.ShutdownTimeout, "shutdown-timeout", c.ShutdownTimeout, "graceful shutdown deadline (PARLEY_SHUTDOWN_TIMEOUT)")
+	fs.StringVar(&c.DemoHostURL, "demo-host-url", c.DemoHostURL, "the demo host the demo tenants sign in through; ignored with --config (PARLEY_DEMO_HOST_URL)")
 }
 
 // Validate checks the configuration; each error names the variable and flag.
@@ -99,6 +109,11 @@ func (c Config) Validate() error {
 	}
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.TenantsFile == "" {
+		if _, err := demoHostOrigin(c.DemoHostURL); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	if c.ShutdownTimeout <= 0 {
 		errs = append(errs, fmt.Errorf("PARLEY_SHUTDOWN_TIMEOUT (--shutdown-timeout): %s must be positive", c.ShutdownTimeout))
@@ -122,7 +137,7 @@ func (c Config) level() (slog.Level, error) {
 
 // Tenants loads the tenants file, or without one the demo tenants: allowed
 // on this server's local origins and the demo host's, and signing users in
-// through the demo host (`parley demo-host`) at localhost:8081.
+// through the demo host (`parley demo-host`) at DemoHostURL.
 func (c Config) Tenants() (*tenant.Registry, error) {
 	if c.TenantsFile != "" {
 		return tenant.LoadFile(c.TenantsFile)
@@ -131,18 +146,45 @@ func (c Config) Tenants() (*tenant.Registry, error) {
 	if err != nil || port == "" || port == "0" {
 		port = "8080"
 	}
-	var origins []string
-	for _, p := range []string{port, DemoHostPort} {
-		origins = append(origins, "http://localhost:"+p, "http://127.0.0.1:"+p)
+	host, err := demoHostOrigin(c.DemoHostURL)
+	if err != nil {
+		return nil, err
+	}
+	origins := []string{"http://localhost:" + port, "http://127.0.0.1:" + port, host.String()}
+	// localhost and 127.0.0.1 are the same demo host to a person.
+	if alias, ok := loopbackAlias(host); ok {
+		origins = append(origins, alias.String())
 	}
 	tenants := tenant.Demo(origins...)
-	setups := demohost.TenantAuth("http://localhost:" + DemoHostPort)
+	setups := demohost.TenantAuth(host.String())
 	for i, t := range tenants {
 		if s, ok := setups[t.ID]; ok {
 			tenants[i].Auth, tenants[i].APIKey = s.Auth, s.APIKey
 		}
 	}
 	return tenant.NewRegistry(tenants)
+}
+
+// demoHostOrigin parses PARLEY_DEMO_HOST_URL down to its origin.
+func demoHostOrigin(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("PARLEY_DEMO_HOST_URL (--demo-host-url): %q is not an http(s) origin", raw)
+	}
+	return &url.URL{Scheme: u.Scheme, Host: u.Host}, nil
+}
+
+// loopbackAlias swaps localhost and 127.0.0.1 in a loopback origin.
+func loopbackAlias(o *url.URL) (*url.URL, bool) {
+	alias := map[string]string{"localhost": "127.0.0.1", "127.0.0.1": "localhost"}[o.Hostname()]
+	if alias == "" {
+		return nil, false
+	}
+	host := alias
+	if p := o.Port(); p != "" {
+		host = net.JoinHostPort(alias, p)
+	}
+	return &url.URL{Scheme: o.Scheme, Host: host}, true
 }
 
 func (c Config) storeKind() string {

@@ -31,6 +31,7 @@ func TestConfigPrecedence(t *testing.T) {
 		Store:           "postgres://db/parley",
 		LogLevel:        "debug",
 		ShutdownTimeout: 3 * time.Second,
+		DemoHostURL:     "http://localhost:8081",
 	}
 	if cfg != want {
 		t.Fatalf("config = %+v\nwant      %+v", cfg, want)
@@ -120,6 +121,36 @@ func TestMintToken(t *testing.T) {
 	} {
 		if _, err := MintToken(cfg, bad); err == nil {
 			t.Errorf("MintToken(%+v) succeeded", bad)
+		}
+	}
+}
+
+func TestDemoHostURL(t *testing.T) {
+	env := map[string]string{"PARLEY_ADDR": "127.0.0.1:9000", "PARLEY_DEMO_HOST_URL": "http://127.0.0.1:9100/"}
+	cfg, err := ConfigFromEnv(func(k string) string { return env[k] })
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := cfg.Tenants()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ot, _ := reg.Get("opentalk")
+	for _, o := range []string{"http://127.0.0.1:9000", "http://localhost:9000", "http://127.0.0.1:9100", "http://localhost:9100"} {
+		if !ot.AllowsOrigin(o) {
+			t.Errorf("demo tenants do not allow %s", o)
+		}
+	}
+	if ot.AllowsOrigin("http://localhost:8081") {
+		t.Error("demo tenants still allow the default demo host")
+	}
+	if got := ot.Auth.Settings["exchangeURL"]; got != "http://127.0.0.1:9100/api/exchange" {
+		t.Errorf("exchangeURL = %q", got)
+	}
+	for _, bad := range []string{"localhost:9100", "ftp://x", "http://"} {
+		cfg.DemoHostURL = bad
+		if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "PARLEY_DEMO_HOST_URL") {
+			t.Errorf("Validate(%q) = %v, want an error naming PARLEY_DEMO_HOST_URL", bad, err)
 		}
 	}
 }

@@ -149,11 +149,11 @@ func TestHostRevokeClosesSocketsAndRefusesNewOnes(t *testing.T) {
 
 	again, frame := dialAuthed(t, ctx, base, signedIn.Token)
 	defer again.CloseNow()
-	if frame["type"] != protocol.TypeError || frame["code"] != string(protocol.CodeUnauthenticated) {
-		t.Fatalf("new socket with a revoked token: first frame = %v, want unauthenticated error", frame)
+	if frame["type"] != protocol.TypeError || frame["code"] != string(protocol.CodeSessionRevoked) {
+		t.Fatalf("new socket with a revoked token: first frame = %v, want session_revoked error", frame)
 	}
-	if got := readUntilClose(ctx, again); got != protocol.CloseAuthFailed {
-		t.Fatalf("new socket closed with %d, want %d", got, protocol.CloseAuthFailed)
+	if got := readUntilClose(ctx, again); got != protocol.CloseSessionRevoked {
+		t.Fatalf("new socket closed with %d, want %d", got, protocol.CloseSessionRevoked)
 	}
 	if code, _ := call(t, "GET", base+"/api/v1/t/rps/me", signedIn.Token, nil); code != http.StatusUnauthorized {
 		t.Fatalf("REST with a revoked token = %d, want 401", code)

@@ -102,7 +102,7 @@ func TestAssertionRefusals(t *testing.T) {
 		{"tampered signature", first + "." + sig[:len(sig)-2] + "AA", "arena-1", "", 401, "unauthenticated"},
 		{"not an assertion", "garbage", "arena-1", "", 401, "unauthenticated"},
 		{"wrong room", h.gameAssertion(b, "arena-1"), "arena-2", "", 403, "wrong_room"},
-		{"other tenant with the same secret", h.gameAssertion(b, "arena-1"), "arena-1", "rps2", 401, "wrong_tenant"},
+		{"other tenant with the same secret", h.gameAssertion(b, "arena-1"), "arena-1", "rps2", 403, "wrong_tenant"},
 		{"expired", signTest(payload(map[string]any{"exp": now.Add(-time.Second).Unix()})), "arena-1", "", 401, "token_expired"},
 		{"lifetime too long", signTest(payload(map[string]any{"exp": now.Add(time.Hour).Unix()})), "arena-1", "", 401, "unauthenticated"},
 		{"short nonce", signTest(payload(map[string]any{"nonce": "abc"})), "arena-1", "", 401, "unauthenticated"},

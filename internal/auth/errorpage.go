@@ -60,7 +60,7 @@ code{color:#888}a.button{display:inline-block;margin-top:1rem;padding:.6rem 1rem
 // errorPage renders a sign-in failure for a browser navigation.
 func (s *Service) errorPage(w http.ResponseWriter, _ *http.Request, a Adapter, err error) {
 	p := pageFor(err)
-	wire, _ := wireError(err)
+	wire := WireError(err)
 	data := struct {
 		pageText
 		Code      string

@@ -2,13 +2,12 @@ package auth
 
 import (
 	"errors"
-	"net/http"
 
 	"github.com/parley-chat/parley/internal/protocol"
 )
 
-// Sign-in errors, tested with errors.Is. wireError maps them to the wire
-// codes below; adapters wrap them with context.
+// Sign-in errors, tested with errors.Is. WireError maps them to wire
+// codes; adapters wrap them with context.
 var (
 	// ErrSessionNotFound: no session with that id in this tenant.
 	ErrSessionNotFound = errors.New("session not found")
@@ -45,69 +44,35 @@ var (
 	ErrWrongAdapter = errors.New("tenant does not use this sign-in flow")
 )
 
-// Auth-specific wire codes, used in REST error bodies next to the protocol
-// package's codes (unauthenticated, token_expired, wrong_tenant, ...).
-const (
-	CodeSessionRevoked     protocol.Code = "session_revoked"      // sign in again through the host
-	CodeRefreshReused      protocol.Code = "refresh_reused"       // a used refresh token came back; session revoked
-	CodeRedirectNotAllowed protocol.Code = "redirect_not_allowed" // return URL not on the tenant's origins
-	CodeHostUnavailable    protocol.Code = "host_unavailable"     // the host is down or slow; retry
-	CodeHostRejected       protocol.Code = "host_rejected"        // the host refused the code or Parley's credentials
-	CodeAssertionReplayed  protocol.Code = "replayed"             // the assertion's nonce or JWT id was used before
-	CodeWrongRoom          protocol.Code = "wrong_room"           // the assertion is for another room
-)
-
-// wireError maps an auth error to its wire form and HTTP status. Errors
-// that are not auth errors go through protocol.ErrorFrom.
-func wireError(err error) (*protocol.Error, int) {
-	mk := func(code protocol.Code, msg string, status int) (*protocol.Error, int) {
-		e := protocol.Errorf(code, "%s", msg)
-		e.Temporary = code == CodeHostUnavailable || code == protocol.CodeUnavailable
-		return e, status
-	}
+// WireError maps an error of a sign-in flow or token check to its wire
+// form: auth errors here, everything else through protocol.ErrorFrom. The
+// HTTP status is protocol.HTTPStatus of its code.
+func WireError(err error) *protocol.Error {
 	switch {
 	case errors.Is(err, ErrRefreshReused):
-		return mk(CodeRefreshReused, "refresh token was already used; the session is revoked, sign in again", http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeRefreshReused, "refresh token was already used; the session is revoked, sign in again")
 	case errors.Is(err, ErrSessionRevoked), errors.Is(err, ErrHostSessionGone), errors.Is(err, ErrSessionNotFound):
-		return mk(CodeSessionRevoked, "session ended; sign in again through the host service", http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeSessionRevoked, "session ended; sign in again through the host service")
 	case errors.Is(err, ErrRefreshInvalid):
-		return mk(protocol.CodeUnauthenticated, "missing or unknown refresh token", http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeUnauthenticated, "missing or unknown refresh token")
 	case errors.Is(err, ErrNonceReplayed):
-		return mk(CodeAssertionReplayed, "this credential was already used", http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeReplayed, "this credential was already used")
 	case errors.Is(err, ErrRedirectNotAllowed):
-		return mk(CodeRedirectNotAllowed, err.Error(), http.StatusBadRequest)
+		return protocol.Errorf(protocol.CodeRedirectNotAllowed, "%s", err)
 	case errors.Is(err, ErrHostUnavailable):
-		return mk(CodeHostUnavailable, "the host service did not answer in time; retry", http.StatusBadGateway)
+		return protocol.Errorf(protocol.CodeHostUnavailable, "the host service did not answer in time; retry")
 	case errors.Is(err, ErrHostRejected):
-		return mk(CodeHostRejected, "the host service refused the sign-in", http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeHostRejected, "the host service refused the sign-in")
 	case errors.Is(err, ErrCredentialExpired), errors.Is(err, ErrTokenExpired):
-		return mk(protocol.CodeTokenExpired, err.Error(), http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeTokenExpired, "%s", err)
 	case errors.Is(err, ErrWrongTenant):
-		return mk(protocol.CodeWrongTenant, err.Error(), http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeWrongTenant, "%s", err)
 	case errors.Is(err, ErrCredentialInvalid), errors.Is(err, ErrTokenInvalid):
-		return mk(protocol.CodeUnauthenticated, err.Error(), http.StatusUnauthorized)
+		return protocol.Errorf(protocol.CodeUnauthenticated, "%s", err)
 	case errors.Is(err, ErrWrongRoom):
-		return mk(CodeWrongRoom, err.Error(), http.StatusForbidden)
+		return protocol.Errorf(protocol.CodeWrongRoom, "%s", err)
 	case errors.Is(err, ErrWrongAdapter):
-		return mk(protocol.CodeNotFound, err.Error(), http.StatusNotFound)
+		return protocol.Errorf(protocol.CodeNotFound, "%s", err)
 	}
-	e := protocol.ErrorFrom(err)
-	status := http.StatusInternalServerError
-	switch e.Code {
-	case protocol.CodeNotFound:
-		status = http.StatusNotFound
-	case protocol.CodeUnauthenticated, protocol.CodeTokenExpired, protocol.CodeWrongTenant:
-		status = http.StatusUnauthorized
-	case protocol.CodeRateLimited:
-		status = http.StatusTooManyRequests
-	case protocol.CodeBadRequest, protocol.CodeMessageTooLong, protocol.CodeInvalidText:
-		status = http.StatusBadRequest
-	case protocol.CodeForbidden, protocol.CodeNotMember:
-		status = http.StatusForbidden
-	case protocol.CodeRoomFull, protocol.CodeConflict:
-		status = http.StatusConflict
-	case protocol.CodeUnavailable:
-		status = http.StatusServiceUnavailable
-	}
-	return e, status
+	return protocol.ErrorFrom(err)
 }

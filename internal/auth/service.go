@@ -478,8 +478,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 func writeError(w http.ResponseWriter, err error) {
-	e, status := wireError(err)
-	writeJSON(w, status, e)
+	e := WireError(err)
+	if e.Temporary {
+		w.Header().Set("Retry-After", "1")
+	}
+	writeJSON(w, protocol.HTTPStatus(e.Code), e)
 }
 
 func noStore(h http.Handler) http.Handler {

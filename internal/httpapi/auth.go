@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strings"
 
@@ -70,13 +69,8 @@ func (a *API) serveUser(w http.ResponseWriter, r *http.Request, h userHandler) e
 		return protocol.Errorf(protocol.CodeUnauthenticated, "no access token: send Authorization: Bearer or the %s cookie", CookieName)
 	}
 	claims, err := a.cfg.Tokens.Verify(token, t.ID)
-	switch {
-	case errors.Is(err, auth.ErrTokenExpired):
-		return protocol.Errorf(protocol.CodeTokenExpired, "access token expired")
-	case errors.Is(err, auth.ErrWrongTenant):
-		return protocol.Errorf(protocol.CodeWrongTenant, "access token was issued for another tenant")
-	case err != nil:
-		return protocol.Errorf(protocol.CodeUnauthenticated, "invalid access token")
+	if err != nil {
+		return auth.WireError(err)
 	}
 	if fromCookie && !safeMethod(r.Method) && !sameSiteRequest(r, t) {
 		return protocol.Errorf(protocol.CodeForbidden, "cross-origin request refused")

@@ -11,45 +11,6 @@ import (
 	"github.com/parley-chat/parley/internal/protocol"
 )
 
-// statusFor is the one table from wire error codes to HTTP statuses
-// (documented in docs/api.md):
-//
-//	400 bad_request, invalid_text, unknown_type, resume_ahead, not_subscribed
-//	401 unauthenticated, token_expired
-//	403 forbidden, wrong_tenant, not_member
-//	404 not_found
-//	409 conflict, room_full
-//	413 frame_too_large (request body over the limit)
-//	422 message_too_long
-//	429 rate_limited
-//	503 unavailable
-//	500 internal and anything unknown
-func statusFor(code protocol.Code) int {
-	switch code {
-	case protocol.CodeBadRequest, protocol.CodeInvalidText, protocol.CodeUnknownType,
-		protocol.CodeResumeAhead, protocol.CodeNotSubscribed:
-		return http.StatusBadRequest
-	case protocol.CodeUnauthenticated, protocol.CodeTokenExpired:
-		return http.StatusUnauthorized
-	case protocol.CodeForbidden, protocol.CodeWrongTenant, protocol.CodeNotMember:
-		return http.StatusForbidden
-	case protocol.CodeNotFound:
-		return http.StatusNotFound
-	case protocol.CodeConflict, protocol.CodeRoomFull:
-		return http.StatusConflict
-	case protocol.CodeFrameTooLarge:
-		return http.StatusRequestEntityTooLarge
-	case protocol.CodeMessageTooLong:
-		return http.StatusUnprocessableEntity
-	case protocol.CodeRateLimited:
-		return http.StatusTooManyRequests
-	case protocol.CodeUnavailable:
-		return http.StatusServiceUnavailable
-	default:
-		return http.StatusInternalServerError
-	}
-}
-
 // errorBody is the JSON error every route answers with. temporary is always
 // present so clients need not treat a missing field as false.
 type errorBody struct {
@@ -63,12 +24,12 @@ type errorBody struct {
 // generic.
 func (a *API) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	wire := protocol.ErrorFrom(err)
-	status := statusFor(wire.Code)
+	status := protocol.HTTPStatus(wire.Code)
 	if status >= 500 {
 		a.log.ErrorContext(r.Context(), "request failed", "request_id", requestID(r.Context()),
 			"route", routeOf(r), "err", err)
 	}
-	if wire.Code == protocol.CodeRateLimited || wire.Code == protocol.CodeUnavailable {
+	if wire.Temporary {
 		w.Header().Set("Retry-After", "1")
 	}
 	writeJSON(w, status, errorBody{Code: wire.Code, Message: wire.Message, Temporary: wire.Temporary})

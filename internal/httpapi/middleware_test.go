@@ -54,7 +54,7 @@ func TestStatusFor(t *testing.T) {
 		{bytes.ErrTooLarge, 500},
 	}
 	for _, tt := range tests {
-		if got := statusFor(protocol.ErrorFrom(tt.err).Code); got != tt.want {
+		if got := protocol.HTTPStatus(protocol.ErrorFrom(tt.err).Code); got != tt.want {
 			t.Errorf("status for %v = %d, want %d", tt.err, got, tt.want)
 		}
 	}

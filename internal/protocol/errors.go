@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"net/http"
 
 	"github.com/parley-chat/parley/internal/chat"
 )
@@ -32,7 +33,51 @@ const (
 	CodeNotSubscribed   Code = "not_subscribed"   // the frame needs a subscription first
 	CodeUnavailable     Code = "unavailable"      // a dependency failed; retry
 	CodeInternal        Code = "internal"         // a bug; reported, not retried
+
+	// Sign-in codes (REST sign-in routes; session_revoked also on the socket).
+	CodeSessionRevoked     Code = "session_revoked"      // the sign-in session ended: enter again through the host
+	CodeRefreshReused      Code = "refresh_reused"       // a used refresh token came back; the session is revoked
+	CodeRedirectNotAllowed Code = "redirect_not_allowed" // return URL not on the tenant's origins
+	CodeHostUnavailable    Code = "host_unavailable"     // the host service is down or slow; retry
+	CodeHostRejected       Code = "host_rejected"        // the host refused the code or Parley's credentials
+	CodeReplayed           Code = "replayed"             // the assertion's nonce or the JWT's id was used before
+	CodeWrongRoom          Code = "wrong_room"           // the assertion is for another room
 )
+
+// temporary reports whether retrying a request that failed with code may
+// succeed.
+func (c Code) temporary() bool {
+	return c == CodeRateLimited || c == CodeUnavailable || c == CodeHostUnavailable
+}
+
+// HTTPStatus is the one table from wire codes to HTTP statuses, used by
+// every REST route (documented in docs/api.md).
+func HTTPStatus(code Code) int {
+	switch code {
+	case CodeBadRequest, CodeInvalidText, CodeUnknownType, CodeResumeAhead, CodeNotSubscribed, CodeRedirectNotAllowed:
+		return http.StatusBadRequest
+	case CodeUnauthenticated, CodeTokenExpired, CodeSessionRevoked, CodeRefreshReused, CodeHostRejected, CodeReplayed:
+		return http.StatusUnauthorized
+	case CodeForbidden, CodeWrongTenant, CodeNotMember, CodeWrongRoom:
+		return http.StatusForbidden
+	case CodeNotFound:
+		return http.StatusNotFound
+	case CodeConflict, CodeRoomFull:
+		return http.StatusConflict
+	case CodeFrameTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case CodeMessageTooLong:
+		return http.StatusUnprocessableEntity
+	case CodeRateLimited:
+		return http.StatusTooManyRequests
+	case CodeHostUnavailable:
+		return http.StatusBadGateway
+	case CodeUnavailable:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
 
 // Error is the one wire error: a stable code, a human message and whether
 // retrying the same request may succeed.
@@ -48,7 +93,7 @@ func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message)
 
 // Errorf builds a wire error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
-	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Temporary: code == CodeRateLimited || code == CodeUnavailable}
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...), Temporary: code.temporary()}
 }
 
 // ErrorFrom maps any error to its wire form. This is the one place where

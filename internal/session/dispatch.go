@@ -88,21 +88,17 @@ func (c *conn) op(f *protocol.ClientFrame, timeout time.Duration, run func(ctx c
 	}
 }
 
-// authError maps a token verification error to its wire error.
-func authError(err error) *protocol.Error {
-	switch {
-	case errors.Is(err, auth.ErrTokenExpired):
-		return protocol.Errorf(protocol.CodeTokenExpired, "the access token has expired")
-	case errors.Is(err, auth.ErrWrongTenant):
-		return protocol.Errorf(protocol.CodeWrongTenant, "the access token was issued for another tenant")
-	default:
-		return protocol.Errorf(protocol.CodeUnauthenticated, "the access token is not valid")
-	}
-}
-
+// refuseAuth answers a token that failed verification and closes: 4003
+// when its sign-in session was revoked (enter again through the host),
+// else 4001.
 func (c *conn) refuseAuth(id string, err error) {
-	c.srv.log.Info("authentication refused", "conn", c.id, "tenant", c.ten.ID, "reason", authError(err).Code)
-	c.fail(id, authError(err), protocol.CloseAuthFailed)
+	wire := auth.WireError(err)
+	c.srv.log.Info("authentication refused", "conn", c.id, "tenant", c.ten.ID, "reason", wire.Code)
+	code := protocol.CloseAuthFailed
+	if wire.Code == protocol.CodeSessionRevoked {
+		code = protocol.CloseSessionRevoked
+	}
+	c.fail(id, wire, code)
 }
 
 func (c *conn) authenticate(cl auth.Claims) {
@@ -191,7 +187,7 @@ func (c *conn) typing(f *protocol.ClientFrame) {
 func (c *conn) refresh(f *protocol.ClientFrame) {
 	cl, err := c.srv.cfg.Tokens.Verify(f.Token, c.ten.ID)
 	if err != nil {
-		c.sendError(f.ID, authError(err))
+		c.sendError(f.ID, auth.WireError(err))
 		return
 	}
 	if cl.UserID != c.user.ID {

@@ -38,6 +38,20 @@ export const ErrorCode = {
   Unavailable: "unavailable",
   /** a bug; reported, not retried */
   Internal: "internal",
+  /** the sign-in session ended: enter again through the host */
+  SessionRevoked: "session_revoked",
+  /** a used refresh token came back; the session is revoked */
+  RefreshReused: "refresh_reused",
+  /** return URL not on the tenant's origins */
+  RedirectNotAllowed: "redirect_not_allowed",
+  /** the host service is down or slow; retry */
+  HostUnavailable: "host_unavailable",
+  /** the host refused the code or Parley's credentials */
+  HostRejected: "host_rejected",
+  /** the assertion's nonce or the JWT's id was used before */
+  Replayed: "replayed",
+  /** the assertion is for another room */
+  WrongRoom: "wrong_room",
 } as const;
 
 /** One of the values of {@link ErrorCode}. */
