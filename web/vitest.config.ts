@@ -1,7 +1,8 @@
 import { defineConfig } from "vitest/config";
 
-// Unit tests run by `npm test`. The "server" project drives a real Parley
-// binary and only runs when PARLEY_TEST_SERVER=1 (see packages/core/server-test).
+// `npm test` runs the unit projects (core, react); `npm run test:server`
+// runs the "server" project, which drives a real Parley binary (see
+// packages/core/server-test).
 export default defineConfig({
   test: {
     projects: [

@@ -1,11 +1,10 @@
-// The SDK against a real Parley server (opt-in: PARLEY_TEST_SERVER=1, set by
-// `make test-web`; PARLEY_BIN may name a prebuilt binary).
+// The SDK against a real Parley server: the "server" project, run by
+// `npm run test:server` (and `make test-web`); PARLEY_BIN may name a
+// prebuilt binary, else ./cmd/parley is built.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { CloseCode, ConnectionState, ErrorCode, ParleyApi, ParleyClient, ParleyError, SendState, type SocketConstructor } from "../src/index.ts";
 import { startServer, waitFor, type ParleyServer } from "./harness.ts";
-
-const enabled = process.env["PARLEY_TEST_SERVER"] === "1";
 
 /** A controllable network: the sockets made, and a switch that makes new ones fail. */
 function network() {
@@ -21,7 +20,7 @@ function network() {
   return net;
 }
 
-describe.skipIf(!enabled)("ParleyClient against a real server", () => {
+describe("ParleyClient against a real server", () => {
   let server: ParleyServer;
   const clients: ParleyClient[] = [];
 
