@@ -108,3 +108,15 @@ func TestLogsCarryNoSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestHomePageListsTenants(t *testing.T) {
+	e := newEnv(t)
+	res := e.must(http.StatusOK, req{method: "GET", path: "/"})
+	body := string(res.body)
+	for _, want := range []string{"/t/opentalk/", "/t/rps/", "Open Talk"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("home page lacks %q", want)
+		}
+	}
+	e.must(http.StatusNotFound, req{method: "GET", path: "/no-such-page"})
+}

@@ -14,6 +14,9 @@ func (a *API) routes() http.Handler {
 	mount := func(pattern string, h http.Handler) { mux.Handle(pattern, recordRoute(h)) }
 	handle := func(pattern string, h http.Handler) { mount(pattern, withSecurityHeaders(h)) }
 
+	// The landing page: which services this node runs.
+	handle("GET /{$}", http.HandlerFunc(a.home))
+
 	// Operations.
 	handle("GET /healthz", http.HandlerFunc(a.healthz))
 	handle("GET /readyz", http.HandlerFunc(a.readyz))
