@@ -25,8 +25,8 @@ var roomTmpl = template.Must(template.Must(pageTmpl.Clone()).Parse(`{{define "bo
 <h1>가위바위보 · {{.Room}} <span class="en">Rock-paper-scissors</span></h1>
 {{if .RoomError}}<p class="note">채팅방을 만들지 못했습니다: Parley가 실행 중인가요? <span class="en">Could not create the chat room: is Parley running?</span></p>{{end}}
 <p>컴퓨터와 대결하세요. <span class="en">Play against the computer.</span></p>
-<p class="moves"><button data-move="rock" title="바위 rock">✊</button><button data-move="paper" title="보 paper">✋</button><button data-move="scissors" title="가위 scissors">✌️</button></p>
-<p id="result"></p>
+<p class="moves"><button data-move="rock" title="바위 rock" aria-label="바위 rock">✊</button><button data-move="paper" title="보 paper" aria-label="보 paper">✋</button><button data-move="scissors" title="가위 scissors" aria-label="가위 scissors">✌️</button></p>
+<p id="result" role="status"></p>
 <h2>게임 채팅 <span class="en">Game chat</span></h2>
 <iframe id="chat" title="game chat" src="{{.EmbedURL}}"></iframe>
 <p><a href="/rps">← 게임방 목록 <span class="en">Rooms</span></a></p>

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import type { RoomInfo } from "@parley/core";
-import { useCreateRoom, useI18n, useRoomSearch } from "@parley/react";
+import { useCreateRoom, useI18n, useParleyClient, useRoomSearch, useStateStore } from "@parley/react";
 import { routePath, useRouter } from "./router.ts";
 import type { AppEnv } from "./app.tsx";
 
@@ -60,6 +60,7 @@ function RoomCard(props: { room: RoomInfo; active: boolean; onTag: (tag: string)
   const { t, relative } = useI18n();
   const r = props.room;
   const navigate = useRouter((s) => s.navigate);
+
   return (
     <li className={`ot-room${props.active ? " ot-active" : ""}`}>
       <a
@@ -73,7 +74,7 @@ function RoomCard(props: { room: RoomInfo; active: boolean; onTag: (tag: string)
         <span className="ot-room-title">{r.title}</span>
         {r.topic ? <span className="ot-room-topic">{r.topic}</span> : null}
         <span className="ot-room-stats">
-          {t("rooms.members", { count: r.members })} · <span className="ot-online">{t("rooms.online", { count: r.online })}</span> ·{" "}
+          {t("rooms.members", { count: r.members })} · <span className="ot-online">{props.active ? <LiveOnline id={r.id} listed={r.online} /> : t("rooms.online", { count: r.online })}</span> ·{" "}
           {t("rooms.active", { when: relative(r.lastActivity) })}
         </span>
       </a>
@@ -88,6 +89,14 @@ function RoomCard(props: { room: RoomInfo; active: boolean; onTag: (tag: string)
       ) : null}
     </li>
   );
+}
+
+/** LiveOnline is the open room's online count, live once the room is; the
+ * list's own count is as of its last fetch. */
+function LiveOnline(props: { id: string; listed: number }) {
+  const { t } = useI18n();
+  const live = useStateStore(useParleyClient().room(props.id), (s) => (s.sync === "live" ? s.online : null));
+  return <>{t("rooms.online", { count: live ?? props.listed })}</>;
 }
 
 function CreateRoom(props: { onDone: () => void }) {

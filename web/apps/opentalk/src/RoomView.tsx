@@ -1,5 +1,5 @@
 import { useCallback, useState } from "react";
-import { ErrorCode, ParleyError } from "@parley/core";
+import { ConnectionState, ErrorCode, ParleyError } from "@parley/core";
 import {
   MessageInput,
   MessageList,
@@ -110,6 +110,8 @@ export function RoomView(props: { id: string; env: AppEnv }) {
           />
           <TypingIndicator typing={room.typing} />
           <MessageInput
+            // Signed out, a send could never be delivered: the banner says why.
+            disabled={conn.connection === ConnectionState.AuthNeeded}
             onSend={(text) => client.send(id, text)}
             onTyping={() => client.typing(id)}
             {...(conn.maxText !== undefined ? { maxLength: conn.maxText } : {})}

@@ -78,6 +78,8 @@ export function useRoomSearch(q: string, tag = "", pageSize = 30) {
       return rooms;
     },
     staleTime: 10_000,
+    // Member and online counts drift while the list is on screen.
+    refetchInterval: 30_000,
   });
 }
 
