@@ -240,7 +240,9 @@ func (c *conn) leave(ctx context.Context, f *protocol.ClientFrame) error {
 	if err := c.srv.cfg.Rooms.Leave(ctx, c.user, f.Room); err != nil {
 		return err
 	}
-	c.dropSub(ctx, f.Room) // a former member receives nothing more
+	// A former member receives nothing more, on any of their connections
+	// to this node.
+	c.srv.EndMembership(c.ten.ID, f.Room, c.user.ID)
 	c.queue(protocol.Reply{Type: protocol.TypeReply, ID: f.ID})
 	return nil
 }

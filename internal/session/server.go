@@ -359,6 +359,27 @@ func (s *Server) CloseSession(sessionID string, code int) int {
 	return s.closeWhere(code, func(c *conn) bool { return c.sid == sessionID })
 }
 
+// EndMembership ends, silently, the subscriptions to the room of every
+// socket of the user on this node, because the user is no longer a member
+// (they left on one of their connections, or the host removed them). It
+// returns how many subscriptions it ended. Connections on other nodes are
+// not reached: the caller of the host's RemoveMember calls it on each node,
+// or they keep the subscription until they reconnect.
+func (s *Server) EndMembership(tenantID, roomID, userID string) int {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.cfg.OpTimeout)
+	defer cancel()
+	n := 0
+	for _, c := range s.snapshot(nil) {
+		c.mu.Lock()
+		ok := c.authed && c.ten.ID == tenantID && c.user.ID == userID
+		c.mu.Unlock()
+		if ok && c.dropSub(ctx, roomID) {
+			n++
+		}
+	}
+	return n
+}
+
 func (s *Server) closeWhere(code int, match func(*conn) bool) int {
 	n := 0
 	for _, c := range s.snapshot(nil) {
