@@ -79,8 +79,7 @@ async function send(page: Page, text: string): Promise<void> {
 /** playTogether opens the same rock-paper-scissors room on the demo host
  * for two signed-in people: the host's server signs an assertion for each,
  * the page hands it to the embedded game chat, and they talk as nicknames. */
-async function playTogether(a: Person, b: Person, shot: string, opts: { timeout?: number } = {}): Promise<void> {
-  const arena = `e2e-${Date.now().toString(36)}`;
+async function playTogether(a: Person, b: Person, arena: string, shot: string, opts: { timeout?: number } = {}): Promise<void> {
   const aGame = await a.ctx.newPage();
   const bGame = await b.ctx.newPage();
   for (const page of [aGame, bGame]) {
@@ -104,7 +103,7 @@ async function playTogether(a: Person, b: Person, shot: string, opts: { timeout?
   await aGame.locator("#result").filter({ hasText: /You win|You lose|Draw/ }).waitFor();
   await bFrame.getByRole("log").getByText(/Ann: rock vs/).waitFor();
 
-  await aGame.screenshot({ path: join(screenshots, shot), fullPage: true });
+  await aGame.locator("body").screenshot({ path: join(screenshots, shot) });
   await bGame.close();
   await aGame.close();
 }
@@ -116,7 +115,7 @@ describe("the game page for newcomers straight from the demo host", () => {
     try {
       await signInOnHost(await ann.ctx.newPage(), "Ann", /Sign in with T-ID/);
       await signInOnHost(await minji.ctx.newPage(), "민지", /Sign in with KakaoTalk/);
-      await playTogether(ann, minji, "journey-game.png");
+      await playTogether(ann, minji, "arena-1", "journey-game.png");
     } finally {
       await ann.ctx.close();
       await minji.ctx.close();
@@ -130,7 +129,7 @@ describe("the newcomer's journey through the demo host", () => {
   let annChat: Page;
   let minjiChat: Page;
   let room = "";
-  const title = `Newcomers ${Date.now().toString(36)}`;
+  const title = "처음 오신 분 · Newcomers"; // each run has its own Parley
 
   afterAll(async () => {
     await ann?.ctx.close();
@@ -142,7 +141,7 @@ describe("the newcomer's journey through the demo host", () => {
     annChat = await ann.ctx.newPage();
     await annChat.goto(`${demo.hostUrl}/`);
     await annChat.getByRole("heading", { name: /Sign in/ }).waitFor();
-    await annChat.screenshot({ path: join(screenshots, "journey-host-signin.png") });
+    await annChat.locator("body").screenshot({ path: join(screenshots, "journey-host-signin.png") });
     await signInOnHost(annChat, "Ann", /Sign in with T-ID/);
     await goToChat(annChat);
 
@@ -181,8 +180,8 @@ describe("the newcomer's journey through the demo host", () => {
     await send(minjiChat, "반가워요 Ann 😊");
     await annChat.getByRole("log").getByText("반가워요 Ann 😊").waitFor();
 
-    // The open room's card counts both people online, live.
-    await annChat.locator(".ot-room.ot-active .ot-online").filter({ hasText: "2 online" }).waitFor();
+    // The open room's card counts both people as members and online, live.
+    await annChat.locator(".ot-room.ot-active").filter({ hasText: "2 members" }).locator(".ot-online").filter({ hasText: "2 online" }).waitFor();
     await annChat.screenshot({ path: join(screenshots, "journey-opentalk-desktop.png") });
     await minjiChat.screenshot({ path: join(screenshots, "journey-opentalk-mobile.png") });
   });
@@ -195,7 +194,7 @@ describe("the newcomer's journey through the demo host", () => {
   // `make run`). Drop `.fails` once the server ignores another tenant's
   // cookie and waits for the auth frame.
   it.fails("then chats in the embedded game chat as nicknames too", async () => {
-    await playTogether(ann, minji, "journey-game-after-opentalk.png", { timeout: 5_000 });
+    await playTogether(ann, minji, "arena-2", "journey-game-after-opentalk.png", { timeout: 5_000 });
   });
 
   it("signing out on the host revokes the session and closes the open-talk socket", async () => {

@@ -1,6 +1,6 @@
 import { useEffect, useId, useState, type FormEvent } from "react";
 import type { RoomInfo } from "@parley/core";
-import { useCreateRoom, useI18n, useParleyClient, useRoomSearch, useStateStore } from "@parley/react";
+import { useCreateRoom, useI18n, useParleyClient, useRoomCountsFollow, useRoomSearch, useStateStore } from "@parley/react";
 import { routePath, useRouter } from "./router.ts";
 import type { AppEnv } from "./app.tsx";
 
@@ -18,6 +18,7 @@ export function RoomList(props: { env: AppEnv; activeRoom: string | null }) {
     return () => clearTimeout(id);
   }, [input]);
   const rooms = useRoomSearch(query.q, query.tag);
+  useRoomCountsFollow();
 
   return (
     <div className="ot-rooms">

@@ -83,6 +83,26 @@ export function useRoomSearch(q: string, tag = "", pageSize = 30) {
   });
 }
 
+/**
+ * useRoomCountsFollow refetches the room lists and a room's details when a
+ * live join or leave arrives in a room this client follows, so member
+ * counts on screen stay current.
+ */
+export function useRoomCountsFollow(): void {
+  const client = useParleyClient();
+  const qc = useQueryClient();
+  useEffect(
+    () =>
+      client.on("message", ({ message: m, live }) => {
+        if (!live || m.kind !== "system" || (m.event !== "join" && m.event !== "leave")) return;
+        void qc.invalidateQueries({ queryKey: ["parley", "rooms"] });
+        void qc.invalidateQueries({ queryKey: queryKeys.myRooms() });
+        void qc.invalidateQueries({ queryKey: queryKeys.room(m.room) });
+      }),
+    [client, qc],
+  );
+}
+
 /** useRoomInfo fetches one room's details. */
 export function useRoomInfo(roomId: string) {
   const client = useParleyClient();

@@ -12,6 +12,7 @@ export {
   useMyRooms,
   useParleyClient,
   useRoom,
+  useRoomCountsFollow,
   useRoomInfo,
   useRoomSearch,
   useStateStore,
