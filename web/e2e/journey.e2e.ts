@@ -67,7 +67,7 @@ async function goToChat(page: Page): Promise<void> {
 
 /** connected waits until the open-talk app's socket is live (no banner). */
 async function connected(page: Page): Promise<void> {
-  await page.locator(".parley-banner").and(page.locator("[data-state=connected]")).waitFor({ state: "attached", timeout: 15_000 });
+  await page.locator(".parley-banner[data-state=connected]").waitFor({ state: "attached", timeout: 15_000 });
 }
 
 async function send(page: Page, text: string): Promise<void> {
