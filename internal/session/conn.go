@@ -77,8 +77,9 @@ type conn struct {
 
 // roomSub is one subscription of the connection.
 type roomSub struct {
-	sub    *hub.Sub
-	typing time.Time // last typing event published (read side only)
+	sub     *hub.Sub
+	entered bool      // presence was entered for it (guarded by conn.mu)
+	typing  time.Time // last typing event published (read side only)
 }
 
 func newConn(s *Server, nc net.Conn, ten *tenant.Tenant) *conn {
@@ -450,7 +451,9 @@ func (c *conn) teardown() {
 	defer cancel()
 	for room, rs := range subs {
 		rs.sub.Unsubscribe()
-		c.presence(ctx, room, false)
+		if rs.entered { // set under c.mu before subs was taken; final now
+			c.presence(ctx, room, false)
+		}
 	}
 }
 

@@ -213,12 +213,15 @@ func (c *conn) dropSub(ctx context.Context, room string) bool {
 	c.mu.Lock()
 	rs := c.subs[room]
 	delete(c.subs, room)
+	entered := rs != nil && rs.entered
 	c.mu.Unlock()
 	if rs == nil {
 		return false
 	}
 	rs.sub.Unsubscribe()
-	c.presence(ctx, room, false)
+	if entered {
+		c.presence(ctx, room, false)
+	}
 	return true
 }
 
@@ -269,8 +272,9 @@ func (c *conn) delete(ctx context.Context, f *protocol.ClientFrame) error {
 }
 
 // presence records entering or leaving room and publishes the online count
-// when this node sees it change.
-func (c *conn) presence(ctx context.Context, room string, enter bool) int {
+// when this node sees it change. ok is false when presence failed (then
+// nothing was recorded).
+func (c *conn) presence(ctx context.Context, room string, enter bool) (online int, ok bool) {
 	p := c.srv.cfg.Presence
 	var n int
 	var err error
@@ -281,7 +285,7 @@ func (c *conn) presence(ctx context.Context, room string, enter bool) int {
 	}
 	if err != nil {
 		c.srv.log.Warn("presence update failed", "tenant", c.ten.ID, "room", room, "err", err)
-		return 0
+		return 0, false
 	}
 	if c.srv.hub.SetOnline(c.ten.ID, room, n) {
 		payload, _ := json.Marshal(protocol.Presence{Type: protocol.TypePresence, Room: room, Online: n})
@@ -289,5 +293,5 @@ func (c *conn) presence(ctx context.Context, room string, enter bool) int {
 			c.srv.log.Warn("publish presence failed", "tenant", c.ten.ID, "room", room, "err", err)
 		}
 	}
-	return n
+	return n, true
 }

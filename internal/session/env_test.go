@@ -75,7 +75,10 @@ func newEnv(t testing.TB, cfg Config, policy func(*tenant.Policy)) *env {
 	br := memory.New()
 	reg := testTenants(t, policy)
 	rs := rooms.New(st, br, reg, log, rooms.Options{})
-	cfg.Tenants, cfg.Tokens, cfg.Rooms, cfg.Store, cfg.Broker, cfg.Presence = reg, keys, rs, st, br, presencemem.New()
+	cfg.Tenants, cfg.Tokens, cfg.Rooms, cfg.Store, cfg.Broker = reg, keys, rs, st, br
+	if cfg.Presence == nil {
+		cfg.Presence = presencemem.New()
+	}
 	srv, err := NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +175,7 @@ func (e *env) dialT(tenantID string, o dialOpt) (*client, *http.Response, error)
 		h.Set("Origin", o.origin)
 	}
 	if o.cookie != "" {
-		h.Set("Cookie", "parley_at="+o.cookie)
+		h.Set("Cookie", auth.AccessCookieName(tenantID, false)+"="+o.cookie)
 	}
 	c, resp, err := websocket.Dial(ctx, e.url(tenantID), &websocket.DialOptions{HTTPHeader: h, HTTPClient: o.client})
 	if err != nil {

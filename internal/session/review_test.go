@@ -1,7 +1,14 @@
 package session
 
 import (
+	"context"
+	"runtime"
+	"sync"
 	"testing"
+	"time"
+
+	presencemem "github.com/parley-chat/parley/internal/presence/memory"
+	"github.com/parley-chat/parley/internal/protocol"
 )
 
 // readUntilPong reads frames until the pong with id and returns the message
@@ -46,4 +53,72 @@ func TestLeaveEndsSubscriptionsOfOtherConnections(t *testing.T) {
 	// The subscription is gone: typing says so.
 	tab2.send(map[string]any{"type": "typing", "id": "t", "room": room})
 	tab2.expectError("t", "not_subscribed")
+}
+
+// gatedPresence is the memory presence whose next Enter, once armed, waits
+// for release.
+type gatedPresence struct {
+	*presencemem.Presence
+	mu      sync.Mutex
+	entered chan struct{}
+	release chan struct{}
+}
+
+func (g *gatedPresence) arm() (entered <-chan struct{}, release func()) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.entered, g.release = make(chan struct{}), make(chan struct{})
+	rel := g.release
+	return g.entered, sync.OnceFunc(func() { close(rel) })
+}
+
+func (g *gatedPresence) Enter(ctx context.Context, tenant, roomID, userID string) (int, error) {
+	g.mu.Lock()
+	entered, release := g.entered, g.release
+	g.entered, g.release = nil, nil
+	g.mu.Unlock()
+	if entered != nil {
+		close(entered)
+		<-release
+	}
+	return g.Presence.Enter(ctx, tenant, roomID, userID)
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		runtime.Gosched()
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// A connection that ends while its subscribe is entering presence must not
+// leave the user online in the room for good.
+func TestPresenceNotLeakedWhenConnEndsDuringSubscribe(t *testing.T) {
+	gp := &gatedPresence{Presence: presencemem.New()}
+	e := newEnv(t, Config{Presence: gp, WriteTimeout: 20 * time.Millisecond, Linger: 20 * time.Millisecond}, nil)
+	room := e.room("ann")
+	e.join("bob", room)
+	bob := e.login("bob")
+	entered, release := gp.arm()
+	defer release()
+	bob.send(map[string]any{"type": "subscribe", "id": "s", "room": room, "after": 0})
+	<-entered
+	// Reading is paused while the operation runs; the close and the
+	// sweeper's linger deadline end the connection meanwhile.
+	e.srv.CloseUser("acme", "bob", protocol.CloseSessionRevoked)
+	waitUntil(t, "the connection to be torn down", func() bool { return e.srv.Stats().Connections == 0 })
+	release()
+	e.srv.ops.Wait() // the subscribe operation has ended
+	on, err := gp.Online(context.Background(), "acme", []string{room})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if on[room] != 0 {
+		t.Fatalf("online %d after the only connection ended, want 0", on[room])
+	}
 }

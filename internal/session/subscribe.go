@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -37,8 +38,11 @@ func (c *conn) subscribe(ctx context.Context, f *protocol.ClientFrame) error {
 	if f.After < -1 {
 		return protocol.Errorf(protocol.CodeBadRequest, "after must be -1 or a seq")
 	}
-	floor, err := c.srv.cfg.Rooms.ReadFrom(ctx, c.user, room)
-	if err != nil {
+	// Membership is checked before the hub subscription (which passes
+	// ephemeral events through at once), and again once the subscription is
+	// registered on the connection: a leave on another connection either
+	// fails the second check or finds the subscription (EndMembership).
+	if _, err := c.srv.cfg.Rooms.ReadFrom(ctx, c.user, room); err != nil {
 		return err
 	}
 	rs := &roomSub{}
@@ -47,15 +51,6 @@ func (c *conn) subscribe(ctx context.Context, f *protocol.ClientFrame) error {
 		return err
 	}
 	rs.sub = sub
-	r, err := c.srv.cfg.Rooms.Room(ctx, c.ten.ID, room)
-	if err != nil {
-		sub.Unsubscribe()
-		return err
-	}
-	if f.After > r.LastSeq {
-		sub.Unsubscribe()
-		return protocol.Errorf(protocol.CodeResumeAhead, "room %s is at seq %d, before %d", room, r.LastSeq, f.After)
-	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
@@ -67,24 +62,61 @@ func (c *conn) subscribe(ctx context.Context, f *protocol.ClientFrame) error {
 	}
 	c.subs[room] = rs
 	c.mu.Unlock()
-	online := c.presence(ctx, room, true)
+	fail := func(err error) error {
+		c.dropSub(context.WithoutCancel(ctx), room)
+		return err
+	}
+	floor, err := c.srv.cfg.Rooms.ReadFrom(ctx, c.user, room)
+	if err != nil {
+		return fail(err)
+	}
+	r, err := c.srv.cfg.Rooms.Room(ctx, c.ten.ID, room)
+	if err != nil {
+		return fail(err)
+	}
+	if f.After > r.LastSeq {
+		return fail(protocol.Errorf(protocol.CodeResumeAhead, "room %s is at seq %d, before %d", room, r.LastSeq, f.After))
+	}
+	// Presence is entered only now, and marked on the subscription under
+	// the lock: whoever removes the subscription (dropSub, teardown) leaves
+	// presence exactly when it was entered.
+	online, entered := c.presence(ctx, room, true)
+	c.mu.Lock()
+	registered := c.subs[room] == rs
+	if registered { // once removed, a roomSub is never written again
+		rs.entered = entered
+	}
+	c.mu.Unlock()
+	if !registered {
+		if entered {
+			c.presence(context.WithoutCancel(ctx), room, false)
+		}
+		return c.endedErr()
+	}
 
 	last := r.LastSeq
 	if f.After >= 0 {
 		last, err = c.catchUp(ctx, sub, room, max(f.After, floor), r.LastSeq)
 		if err != nil {
-			c.dropSub(context.WithoutCancel(ctx), room)
-			return err
+			return fail(err)
 		}
 	}
 	id := f.ID
 	if _, ok := sub.Live(last, func(last int64) []byte {
 		return jsonFrame(protocol.Subscribed{Type: protocol.TypeSubscribed, ID: id, Room: room, LastSeq: last, Online: online})
 	}); !ok {
-		c.dropSub(context.WithoutCancel(ctx), room)
-		return errConnClosed
+		return fail(c.endedErr())
 	}
 	return nil
+}
+
+// endedErr is why a subscription being set up was ended by someone else:
+// the connection is closing, or the user's membership ended.
+func (c *conn) endedErr() error {
+	if c.isClosing() {
+		return errConnClosed
+	}
+	return fmt.Errorf("subscribe: membership ended: %w", chat.ErrNotMember)
 }
 
 // catchUp sends the stored messages after `after` up to target, then the
