@@ -127,7 +127,8 @@ func New(broker chat.Broker, opts Options) *Hub {
 // ephemeral events go straight to the sink. onGap, if not nil, is called
 // (under the subscription's lock: it must only schedule work) when a live
 // subscription receives a seq beyond the next expected one and starts holding
-// events back; the owner then repairs from the store with Fill.
+// events back; the owner then repairs from the store and reports with one
+// Fill call. onGap is not called again before that Fill.
 func (h *Hub) Subscribe(ctx context.Context, tenant, roomID string, sink Sink, onGap func()) (*Sub, error) {
 	key := roomKey{tenant, roomID}
 	h.mu.Lock()

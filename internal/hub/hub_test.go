@@ -334,3 +334,43 @@ func BenchmarkFanout(b *testing.B) {
 		})
 	}
 }
+
+// onGap schedules one repair at a time: a gap that closes and opens again
+// while a repair is outstanding must not start a second one, or repairs
+// multiply with every flap of a lossy broker.
+func TestOneRepairOutstandingAtATime(t *testing.T) {
+	b := memory.New()
+	defer b.Close()
+	h := New(b, Options{})
+	defer h.Close()
+	var sk sink
+	outstanding, most := 0, 0
+	sub, err := h.Subscribe(context.Background(), "t", "r", &sk, func() {
+		outstanding++ // under the subscription's lock
+		most = max(most, outstanding)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fill := func(frames []Frame, complete bool) bool {
+		outstanding-- // the repair reports back
+		return sub.Fill(frames, complete)
+	}
+	sub.Live(1, nil)
+	publish(t, b, "r", 3) // gap: repair 1 scheduled
+	publish(t, b, "r", 2) // the late one arrives; repair 1 still sleeping
+	publish(t, b, "r", 5) // a new gap while repair 1 is outstanding
+	if most != 1 {
+		t.Fatalf("%d repairs outstanding at once, want 1", most)
+	}
+	if !fill(nil, false) { // repair 1 finds the new gap: it schedules the next
+		t.Fatal("gap closed by an empty fill")
+	}
+	if fill([]Frame{{Seq: 4, Data: []byte("s4")}}, true) {
+		t.Fatal("gap remains")
+	}
+	if most != 1 || outstanding != 0 {
+		t.Fatalf("most %d outstanding %d, want 1 and 0", most, outstanding)
+	}
+	equal(t, sk.got(), "e2", "e3", "s4", "e5")
+}

@@ -30,6 +30,7 @@ type Sub struct {
 	last    int64   // highest seq handed to the sink (or skipped as already seen)
 	pending []Frame // buffered stored events with seq > last, sorted by seq
 	gap     bool    // live, and pending does not continue last
+	repair  bool    // onGap was called and its Fill has not come yet
 	done    bool    // unsubscribed, overflowed or refused by the sink
 }
 
@@ -59,11 +60,18 @@ func (s *Sub) deliver(frame []byte, seq int64) (ok, delivered bool) {
 	}
 	if s.live && !s.gap {
 		s.gap = true
-		if s.onGap != nil {
-			s.onGap()
-		}
+		s.gapLocked()
 	}
 	return true, false
+}
+
+// gapLocked asks the owner for a repair unless one is outstanding: there is
+// never more than one, however often a gap closes and opens again.
+func (s *Sub) gapLocked() {
+	if s.gap && !s.repair && s.onGap != nil {
+		s.repair = true
+		s.onGap()
+	}
 }
 
 func (s *Sub) sendLocked(frame []byte) bool {
@@ -165,9 +173,7 @@ func (s *Sub) Live(last int64, final func(last int64) []byte) (int64, bool) {
 	if final != nil && !s.sendLocked(final(s.last)) {
 		return s.last, false
 	}
-	if s.gap && s.onGap != nil {
-		s.onGap()
-	}
+	s.gapLocked()
 	return s.last, true
 }
 
@@ -188,9 +194,14 @@ func (s *Sub) Last() (last int64, gap bool) {
 // the last frame and the first held-back event do not exist and are skipped.
 // Held-back events that then continue are sent. It reports whether a gap
 // remains (onGap is then called again).
+//
+// Every onGap call must be answered by one Fill (Fill(nil, false) when the
+// repair found nothing to do): until then onGap is not called again, so at
+// most one repair per subscription is ever outstanding.
 func (s *Sub) Fill(frames []Frame, complete bool) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.repair = false
 	if s.done || !s.live {
 		return false
 	}
@@ -209,9 +220,7 @@ func (s *Sub) Fill(frames []Frame, complete bool) bool {
 	if !s.releaseLocked() {
 		return false
 	}
-	if s.gap && s.onGap != nil {
-		s.onGap()
-	}
+	s.gapLocked()
 	return s.gap
 }
 

@@ -180,7 +180,9 @@ func messageFrame(m chat.Message) []byte {
 }
 
 // repair runs when a live subscription holds events back for a missing seq:
-// after GapTimeout, if the seq still has not arrived, it reads the store.
+// after GapTimeout, if the seq still has not arrived, it reads the store. It
+// answers the hub's onGap with exactly one Fill (unless the connection
+// ended), which schedules the next repair if a gap remains.
 func (c *conn) repair(rs *roomSub) {
 	t := time.NewTimer(c.srv.cfg.GapTimeout)
 	defer t.Stop()
@@ -193,6 +195,7 @@ func (c *conn) repair(rs *roomSub) {
 	}
 	last, gap := rs.sub.Last()
 	if !gap {
+		rs.sub.Fill(nil, false) // answers onGap: a later gap schedules a new repair
 		return
 	}
 	ctx, cancel := context.WithTimeout(c.srv.ctx, c.srv.cfg.OpTimeout)
