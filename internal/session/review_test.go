@@ -122,3 +122,23 @@ func TestPresenceNotLeakedWhenConnEndsDuringSubscribe(t *testing.T) {
 		t.Fatalf("online %d after the only connection ended, want 0", on[room])
 	}
 }
+
+// A connection cannot grow its subscriptions (hub entries, presence,
+// typing fan-out) without bound.
+func TestSubscriptionsPerConnectionAreCapped(t *testing.T) {
+	e := newEnv(t, Config{MaxSubscriptions: 2}, nil)
+	var ids []string
+	for range 3 {
+		r := e.room("ann")
+		e.join("bob", r)
+		ids = append(ids, r)
+	}
+	bob := e.login("bob")
+	bob.subscribe(ids[0], -1)
+	bob.subscribe(ids[1], -1)
+	bob.send(map[string]any{"type": "subscribe", "id": "s3", "room": ids[2], "after": -1})
+	bob.expectError("s3", "forbidden")
+	bob.send(map[string]any{"type": "unsubscribe", "id": "u", "room": ids[0]})
+	bob.expectSkipping("reply")
+	bob.subscribe(ids[2], -1)
+}

@@ -108,6 +108,9 @@ type Config struct {
 	// QueueSize bounds a connection's outbound queue in frames; when it is
 	// full the connection is closed (4008). Default 256.
 	QueueSize int
+	// MaxSubscriptions bounds the rooms one connection has subscribed at
+	// once; a subscribe beyond it is forbidden. Default 100.
+	MaxSubscriptions int
 	// MaxPending bounds live events held per subscription while it catches
 	// up; default 1024.
 	MaxPending int
@@ -175,6 +178,7 @@ func (c *Config) defaults() error {
 	defInt(&c.MaxFrame, 64<<10)
 	defInt(&c.QueueSize, 256)
 	defInt(&c.MaxPending, 1024)
+	defInt(&c.MaxSubscriptions, 100)
 	defInt(&c.FloodLimit, 50)
 	if c.QueueSize < 8 {
 		return fmt.Errorf("session: QueueSize %d is below 8", c.QueueSize)
@@ -270,7 +274,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var claims auth.Claims
 	var authErr error
 	atUpgrade := false // a cookie or Authorization header carried a token
-	if token := auth.AccessToken(r); token != "" {
+	if token := auth.AccessToken(r, ten.ID); token != "" {
 		atUpgrade = true
 		claims, authErr = s.cfg.Tokens.Verify(token, ten.ID)
 	}

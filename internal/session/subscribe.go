@@ -31,9 +31,15 @@ func (c *conn) subscribe(ctx context.Context, f *protocol.ClientFrame) error {
 	room := f.Room
 	c.mu.Lock()
 	_, dup := c.subs[room]
+	n := len(c.subs)
 	c.mu.Unlock()
 	if dup {
 		return protocol.Errorf(protocol.CodeConflict, "already subscribed to %s", room)
+	}
+	// Subscriptions only grow through this operation, one at a time per
+	// connection, so the check cannot be raced past.
+	if limit := c.srv.cfg.MaxSubscriptions; n >= limit {
+		return protocol.Errorf(protocol.CodeForbidden, "at most %d rooms subscribed per connection", limit)
 	}
 	if f.After < -1 {
 		return protocol.Errorf(protocol.CodeBadRequest, "after must be -1 or a seq")
