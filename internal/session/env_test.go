@@ -40,6 +40,7 @@ type env struct {
 	keys   *auth.Keys
 	store  chat.Store
 	broker *memory.Broker
+	dbPath string // the SQLite file behind store
 }
 
 func testTenants(t testing.TB, policy func(*tenant.Policy)) *tenant.Registry {
@@ -64,7 +65,8 @@ func newEnv(t testing.TB, cfg Config, policy func(*tenant.Policy)) *env {
 	t.Helper()
 	ctx := context.Background()
 	log := slog.New(slog.DiscardHandler)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "parley.db"), log)
+	dbPath := filepath.Join(t.TempDir(), "parley.db")
+	st, err := sqlite.Open(ctx, dbPath, log)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +88,7 @@ func newEnv(t testing.TB, cfg Config, policy func(*tenant.Policy)) *env {
 	mux := http.NewServeMux()
 	mux.Handle("GET /ws/{tenant}", srv)
 	hs := httptest.NewServer(mux)
-	e := &env{t: t, srv: srv, hs: hs, rooms: rs, keys: keys, store: st, broker: br}
+	e := &env{t: t, srv: srv, hs: hs, rooms: rs, keys: keys, store: st, broker: br, dbPath: dbPath}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

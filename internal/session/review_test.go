@@ -2,12 +2,14 @@ package session
 
 import (
 	"context"
+	"database/sql"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
 	presencemem "github.com/parley-chat/parley/internal/presence/memory"
+	"github.com/parley-chat/parley/internal/chat"
 	"github.com/parley-chat/parley/internal/protocol"
 )
 
@@ -141,4 +143,35 @@ func TestSubscriptionsPerConnectionAreCapped(t *testing.T) {
 	bob.send(map[string]any{"type": "unsubscribe", "id": "u", "room": ids[0]})
 	bob.expectSkipping("reply")
 	bob.subscribe(ids[2], -1)
+}
+
+// A room whose stored seqs start above the first catch-up window (older
+// messages removed, e.g. by a retention job or a partial restore) still
+// catches up from 0 without a gap.
+func TestCatchUpFromZeroWhenSeqsStartAbove200(t *testing.T) {
+	e := newEnv(t, Config{}, nil)
+	room := e.room("ann")
+	e.join("bob", room)
+	batch := make([]chat.NewMessage, 210)
+	for i := range batch {
+		batch[i] = chat.NewMessage{Tenant: "acme", RoomID: room, Kind: chat.KindText, AuthorID: "ann", AuthorName: "N-ann", Text: "m"}
+	}
+	res, err := e.store.AppendMessages(context.Background(), batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	top := res[len(res)-1].Message.Seq
+	db, err := sql.Open("sqlite", e.dbPath+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`DELETE FROM messages WHERE tenant = 'acme' AND room_id = ? AND seq <= 205`, room); err != nil {
+		t.Fatal(err)
+	}
+	bob := e.login("bob")
+	msgs, sub := bob.subscribe(room, 0)
+	if len(msgs) != int(top-205) || msgs[0].Seq != 206 || sub.LastSeq != top {
+		t.Fatalf("caught up seqs %v, subscribed at %d; want 206..%d", seqs(msgs), sub.LastSeq, top)
+	}
 }

@@ -164,17 +164,22 @@ func (c *conn) catchUp(ctx context.Context, sub *hub.Sub, room string, after, ta
 // storePage reads up to catchUpPage stored messages with seq > after, and
 // whether that reached the end of the stored sequence.
 func (c *conn) storePage(ctx context.Context, room string, after int64) ([]chat.Message, bool, error) {
-	opts := chat.HistoryOptions{After: after, Limit: catchUpPage}
 	if after == 0 {
 		// After 0 means "the newest page" to the store: ask for the first
-		// window of seqs instead.
-		opts = chat.HistoryOptions{Before: catchUpPage + 1, Limit: catchUpPage}
+		// window of seqs instead. When the room's seqs start above it
+		// (older messages removed), read on from its end, or the catch-up
+		// and the gap repair would find nothing for ever.
+		msgs, err := c.srv.cfg.Store.History(ctx, c.ten.ID, room, chat.HistoryOptions{Before: catchUpPage + 1, Limit: catchUpPage})
+		if err != nil || len(msgs) > 0 {
+			return msgs, false, err
+		}
+		after = catchUpPage
 	}
-	msgs, err := c.srv.cfg.Store.History(ctx, c.ten.ID, room, opts)
+	msgs, err := c.srv.cfg.Store.History(ctx, c.ten.ID, room, chat.HistoryOptions{After: after, Limit: catchUpPage})
 	if err != nil {
 		return nil, false, err
 	}
-	return msgs, after > 0 && len(msgs) < catchUpPage, nil
+	return msgs, len(msgs) < catchUpPage, nil
 }
 
 // messageFrame encodes a stored message for one recipient (catch-up only;
