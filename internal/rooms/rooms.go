@@ -9,6 +9,13 @@
 // While a commit is in flight the next batch accumulates, so under load many
 // sends share one fsync, and an idle Service adds no delay.
 //
+// Known limit: membership is checked when a send is accepted, not inside the
+// commit, so a send accepted just before a concurrent Leave (or the host's
+// RemoveMember) can still be stored, after the leave message. Closing it
+// needs the check in the Store's append transaction (a chat.Store contract
+// change); the window is one commit long and the author was a member when
+// they sent.
+//
 // Errors wrap a chat sentinel (ErrNotFound, ErrInvalid, ErrUnavailable, ...)
 // so that protocol.ErrorFrom maps them to wire codes.
 package rooms

@@ -17,11 +17,21 @@
 // writes everything waiting with one vectored write. One sweeper goroutine
 // does heartbeats, auth deadlines and token expiry for all connections.
 //
+// # Known limit: trickled frames
+//
+// Once a frame's first byte arrives the worker reads the rest of that frame
+// (and of a fragmented message) blocking, bounded by ReadTimeout (10 s). A
+// client that sends a frame byte by byte therefore holds one pool worker for
+// up to ReadTimeout, and the pool grows (up to Poller.MaxWorkers) to serve
+// everyone else meanwhile; many such clients can exhaust it. Parsing frames
+// incrementally from a per-connection buffer, re-arming between pieces,
+// would remove this; it is not done yet.
+//
 // # Goroutines
 //
 // Owned by the Server and ended by Shutdown: the sweeper, the poller's poll
 // goroutine and workers, operation goroutines (at most one per connection)
-// and gap-repair goroutines (one per detected gap, ending at the gap
+// and gap-repair goroutines (at most one per subscription, ending at the gap
 // timeout or with the connection).
 //
 // # Locks
