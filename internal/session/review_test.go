@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	presencemem "github.com/parley-chat/parley/internal/presence/memory"
 	"github.com/parley-chat/parley/internal/chat"
+	presencemem "github.com/parley-chat/parley/internal/presence/memory"
 	"github.com/parley-chat/parley/internal/protocol"
 )
 
