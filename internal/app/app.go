@@ -91,16 +91,17 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}
 	closer.bind(a.sockets)
 	a.api, err = httpapi.New(httpapi.Config{
-		Rooms:    a.rooms,
-		Tenants:  tenants,
-		Tokens:   authSvc,
-		Presence: presence,
-		Socket:   a.sockets.handler(),
-		Auth:     authSvc,
-		Web:      webui.Handler(webui.Config{Site: webui.Sites(tenants, nil)}),
-		Ready:    storeReady(a.store),
-		Metrics:  metrics,
-		Logger:   logger,
+		Rooms:       a.rooms,
+		Tenants:     tenants,
+		Tokens:      authSvc,
+		Presence:    presence,
+		Socket:      a.sockets.handler(),
+		Memberships: a.sockets,
+		Auth:        authSvc,
+		Web:         webui.Handler(webui.Config{Site: webui.Sites(tenants, nil)}),
+		Ready:       storeReady(a.store),
+		Metrics:     metrics,
+		Logger:      logger,
 	})
 	if err != nil {
 		return nil, err

@@ -162,3 +162,68 @@ func TestHostRevokeClosesSocketsAndRefusesNewOnes(t *testing.T) {
 		t.Fatal("test ran out of time")
 	}
 }
+
+// TestHostRemovalStopsDelivery has the host remove a game-chat member: the
+// member's open socket stops receiving the room at once (the next host
+// announcement does not reach it) and cannot subscribe again.
+func TestHostRemovalStopsDelivery(t *testing.T) {
+	base := startNode(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	key := tenant.DemoAPIKey
+	if code, body := call(t, "PUT", base+"/api/v1/t/rps/server/rooms/game-2", key, map[string]string{"title": "Game 2"}); code != http.StatusCreated {
+		t.Fatalf("create private room = %d %s", code, body)
+	}
+	_, body := call(t, "POST", base+"/api/v1/t/rps/auth/assertion", "", map[string]string{"assertion": signAssertion(t, "p2", "Player Two", "game-2")})
+	var signedIn struct{ Token string }
+	_ = json.Unmarshal(body, &signedIn)
+	c, _ := dialAuthed(t, ctx, base, signedIn.Token)
+	defer c.CloseNow()
+
+	write := func(f protocol.ClientFrame) {
+		t.Helper()
+		b, _ := json.Marshal(f)
+		if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// readUntil returns the frames read up to and including the first of type typ.
+	readUntil := func(typ string) []map[string]any {
+		t.Helper()
+		var frames []map[string]any
+		for {
+			_, data, err := c.Read(ctx)
+			if err != nil {
+				t.Fatalf("read: %v", err)
+			}
+			var f map[string]any
+			_ = json.Unmarshal(data, &f)
+			frames = append(frames, f)
+			if f["type"] == typ {
+				return frames
+			}
+		}
+	}
+	write(protocol.ClientFrame{Type: protocol.TypeSubscribe, ID: "s1", Room: "game-2"})
+	readUntil(protocol.TypeSubscribed)
+
+	if code, body := call(t, "DELETE", base+"/api/v1/t/rps/server/rooms/game-2/members/p2", key, nil); code != http.StatusNoContent {
+		t.Fatalf("remove member = %d %s", code, body)
+	}
+	if code, body := call(t, "POST", base+"/api/v1/t/rps/server/rooms/game-2/announcements", key, map[string]string{"text": "round two"}); code != http.StatusCreated {
+		t.Fatalf("announce = %d %s", code, body)
+	}
+	// The announcement was fanned out before the host's call returned; a
+	// ping sent now is answered after anything queued for this socket.
+	write(protocol.ClientFrame{Type: protocol.TypePing, ID: "p"})
+	for _, f := range readUntil(protocol.TypePong) {
+		if f["event"] == "announce" {
+			t.Fatalf("removed member still received %v", f)
+		}
+	}
+	write(protocol.ClientFrame{Type: protocol.TypeSubscribe, ID: "s2", Room: "game-2"})
+	frames := readUntil(protocol.TypeError)
+	if last := frames[len(frames)-1]; last["code"] != string(protocol.CodeNotMember) {
+		t.Fatalf("subscribe after removal = %v, want not_member", last)
+	}
+}

@@ -19,6 +19,9 @@ type sockets interface {
 	shutdown(ctx context.Context) error
 	// CloseUser closes a user's sockets (auth.SocketCloser).
 	CloseUser(tenantID, userID string, code int)
+	// EndMembership stops delivering a room to a user's sockets
+	// (httpapi.Memberships).
+	EndMembership(tenantID, roomID, userID string) int
 }
 
 type socketDeps struct {
@@ -52,6 +55,9 @@ type sessionSockets struct{ s *session.Server }
 func (w sessionSockets) handler() http.Handler                    { return w.s }
 func (w sessionSockets) shutdown(ctx context.Context) error       { return w.s.Shutdown(ctx) }
 func (w sessionSockets) CloseUser(tenantID, userID string, c int) { w.s.CloseUser(tenantID, userID, c) }
+func (w sessionSockets) EndMembership(tenantID, roomID, userID string) int {
+	return w.s.EndMembership(tenantID, roomID, userID)
+}
 
 // newSockets starts the session server and exports its stats as metrics.
 func newSockets(d socketDeps) (sockets, error) {

@@ -10,32 +10,51 @@ import (
 	"github.com/parley-chat/parley/internal/tenant"
 )
 
-// Cookie names. Outside localhost the cookies are Secure and carry the
-// __Host- (access: Path=/, no Domain) or __Secure- (refresh: path-limited,
-// which __Host- forbids) prefix, so a sibling subdomain cannot plant them.
+// Cookie names are per tenant ("parley_at_opentalk"), so that tenants
+// served from one origin never overwrite each other's sign-in nor send one
+// tenant's token to another's socket. Outside localhost the cookies are
+// Secure and carry the __Host- (access: Path=/, no Domain) or __Secure-
+// (refresh: path-limited, which __Host- forbids) prefix, so a sibling
+// subdomain cannot plant them.
 const (
-	AccessCookie        = "parley_at"
-	RefreshCookie       = "parley_rt"
-	secureAccessCookie  = "__Host-" + AccessCookie
-	secureRefreshCookie = "__Secure-" + RefreshCookie
+	accessCookiePrefix  = "parley_at_"
+	refreshCookiePrefix = "parley_rt_"
 )
 
-// AccessToken returns the access token a request carries: the
-// "Authorization: Bearer" header, else the access cookie. Empty if none.
-func AccessToken(r *http.Request) string {
+// AccessCookieName is the name of a tenant's access-token cookie; secure
+// selects the __Host- form used outside localhost.
+func AccessCookieName(tenantID string, secure bool) string {
+	if secure {
+		return "__Host-" + accessCookiePrefix + tenantID
+	}
+	return accessCookiePrefix + tenantID
+}
+
+// RefreshCookieName is the name of a tenant's refresh-token cookie.
+func RefreshCookieName(tenantID string, secure bool) string {
+	if secure {
+		return "__Secure-" + refreshCookiePrefix + tenantID
+	}
+	return refreshCookiePrefix + tenantID
+}
+
+// AccessToken returns the access token a request carries for a tenant: the
+// "Authorization: Bearer" header, else the tenant's access cookie. Empty if
+// none.
+func AccessToken(r *http.Request, tenantID string) string {
 	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
 		return strings.TrimSpace(v)
 	}
-	for _, name := range []string{secureAccessCookie, AccessCookie} {
-		if c, err := r.Cookie(name); err == nil && c.Value != "" {
-			return c.Value
-		}
-	}
-	return ""
+	return cookieValue(r, AccessCookieName(tenantID, true), AccessCookieName(tenantID, false))
 }
 
-func refreshCookie(r *http.Request) string {
-	for _, name := range []string{secureRefreshCookie, RefreshCookie} {
+func refreshCookie(r *http.Request, tenantID string) string {
+	return cookieValue(r, RefreshCookieName(tenantID, true), RefreshCookieName(tenantID, false))
+}
+
+// cookieValue returns the value of the first named cookie present.
+func cookieValue(r *http.Request, names ...string) string {
+	for _, name := range names {
 		if c, err := r.Cookie(name); err == nil && c.Value != "" {
 			return c.Value
 		}
@@ -64,12 +83,8 @@ func secureRequest(r *http.Request) bool {
 
 func setSessionCookies(w http.ResponseWriter, r *http.Request, tenantID string, iss issued) {
 	secure := secureRequest(r)
-	name := AccessCookie
-	if secure {
-		name = secureAccessCookie
-	}
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: iss.access, Path: "/", Expires: iss.accessExp,
+		Name: AccessCookieName(tenantID, secure), Value: iss.access, Path: "/", Expires: iss.accessExp,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode,
 	})
 	setRefreshCookie(w, r, tenantID, iss)
@@ -80,22 +95,15 @@ func setRefreshCookie(w http.ResponseWriter, r *http.Request, tenantID string, i
 		return
 	}
 	secure := secureRequest(r)
-	name := RefreshCookie
-	if secure {
-		name = secureRefreshCookie
-	}
 	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: iss.refreshToken, Path: refreshPath(tenantID), Expires: iss.session.ExpiresAt,
+		Name: RefreshCookieName(tenantID, secure), Value: iss.refreshToken, Path: refreshPath(tenantID), Expires: iss.session.ExpiresAt,
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode,
 	})
 }
 
 func clearSessionCookies(w http.ResponseWriter, r *http.Request, tenantID string) {
 	secure := secureRequest(r)
-	at, rt := AccessCookie, RefreshCookie
-	if secure {
-		at, rt = secureAccessCookie, secureRefreshCookie
-	}
+	at, rt := AccessCookieName(tenantID, secure), RefreshCookieName(tenantID, secure)
 	http.SetCookie(w, &http.Cookie{Name: at, Path: "/", MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: rt, Path: refreshPath(tenantID), MaxAge: -1, Expires: time.Unix(0, 0), HttpOnly: true, Secure: secure, SameSite: http.SameSiteStrictMode})
 }

@@ -35,7 +35,7 @@ func (h *harness) signedIn(nickname string) (*http.Client, *http.Cookie, *http.C
 	h.signInOnHost(b, nickname)
 	resp := enter(h.t, b, h.entryURL(b))
 	drain(resp)
-	at, rt := cookie(resp, auth.AccessCookie), cookie(resp, auth.RefreshCookie)
+	at, rt := cookie(resp, auth.AccessCookieName("opentalk", false)), cookie(resp, auth.RefreshCookieName("opentalk", false))
 	if resp.StatusCode != http.StatusSeeOther || at == nil || rt == nil {
 		h.t.Fatalf("enter: %d, cookies %v", resp.StatusCode, resp.Cookies())
 	}
@@ -51,7 +51,7 @@ func TestExchangeSignsIn(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/t/opentalk/" {
 		t.Fatalf("enter = %d to %q, want 303 to /t/opentalk/", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	at, rt := cookie(resp, auth.AccessCookie), cookie(resp, auth.RefreshCookie)
+	at, rt := cookie(resp, auth.AccessCookieName("opentalk", false)), cookie(resp, auth.RefreshCookieName("opentalk", false))
 	if at == nil || rt == nil {
 		t.Fatalf("cookies = %v", resp.Cookies())
 	}
@@ -238,8 +238,8 @@ func TestRefreshRotatesAndReuseRevokes(t *testing.T) {
 	if resp.StatusCode != http.StatusOK || out["token"] == "" || out["token"] == at.Value {
 		t.Fatalf("refresh = %d %v", resp.StatusCode, out)
 	}
-	rt2 := cookie(resp, auth.RefreshCookie)
-	if rt2 == nil || rt2.Value == rt.Value || cookie(resp, auth.AccessCookie) == nil {
+	rt2 := cookie(resp, auth.RefreshCookieName("opentalk", false))
+	if rt2 == nil || rt2.Value == rt.Value || cookie(resp, auth.AccessCookieName("opentalk", false)) == nil {
 		t.Fatalf("refresh did not rotate cookies: %v", resp.Cookies())
 	}
 	access2 := out["token"].(string)
@@ -250,7 +250,7 @@ func TestRefreshRotatesAndReuseRevokes(t *testing.T) {
 	// An attacker replays the first refresh token.
 	thief := h.browser()
 	u, _ := url.Parse(h.parley.URL + "/api/v1/t/opentalk/auth/")
-	thief.Jar.SetCookies(u, []*http.Cookie{{Name: auth.RefreshCookie, Value: rt.Value}})
+	thief.Jar.SetCookies(u, []*http.Cookie{{Name: auth.RefreshCookieName("opentalk", false), Value: rt.Value}})
 	resp, out = post(t, thief, refresh, "", nil)
 	wantCode(t, resp, out, http.StatusUnauthorized, "refresh_reused")
 
@@ -384,7 +384,7 @@ func TestLogout(t *testing.T) {
 	if resp.StatusCode != http.StatusNoContent {
 		t.Fatalf("logout = %d", resp.StatusCode)
 	}
-	if c := cookie(resp, auth.AccessCookie); c == nil || c.MaxAge >= 0 {
+	if c := cookie(resp, auth.AccessCookieName("opentalk", false)); c == nil || c.MaxAge >= 0 {
 		t.Fatalf("access cookie not cleared: %v", resp.Cookies())
 	}
 	if _, err := h.svc.Authenticate(context.Background(), "opentalk", at.Value); !errors.Is(err, auth.ErrSessionRevoked) {

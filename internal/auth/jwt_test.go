@@ -80,7 +80,7 @@ func TestJWTSignsIn(t *testing.T) {
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("jwt sign-in = %d %v", resp.StatusCode, out)
 	}
-	if cookie(resp, auth.AccessCookie) == nil || cookie(resp, auth.RefreshCookie) == nil {
+	if cookie(resp, auth.AccessCookieName("jwtt", false)) == nil || cookie(resp, auth.RefreshCookieName("jwtt", false)) == nil {
 		t.Fatalf("jwt sign-in should set session cookies like the exchange: %v", resp.Cookies())
 	}
 	c, err := h.svc.Authenticate(context.Background(), "jwtt", out["token"].(string))

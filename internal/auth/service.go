@@ -326,7 +326,7 @@ func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
 		writeError(w, fmt.Errorf("origin %q: %w", r.Header.Get("Origin"), chat.ErrForbidden))
 		return
 	}
-	rt := refreshCookie(r)
+	rt := refreshCookie(r, t.ID)
 	if rt == "" {
 		writeError(w, ErrRefreshInvalid)
 		return
@@ -410,9 +410,9 @@ func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f := RevokeFilter{Tenant: t.ID}
-	if rt := refreshCookie(r); rt != "" {
+	if rt := refreshCookie(r, t.ID); rt != "" {
 		f.RefreshHash = HashToken(rt)
-	} else if c, err := s.cfg.Keys.Verify(AccessToken(r), t.ID); err == nil && c.SessionID != "" {
+	} else if c, err := s.cfg.Keys.Verify(AccessToken(r, t.ID), t.ID); err == nil && c.SessionID != "" {
 		f.SessionID = c.SessionID
 	}
 	if f.RefreshHash != "" || f.SessionID != "" {

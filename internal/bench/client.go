@@ -18,6 +18,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/protocol"
 )
 
@@ -109,7 +110,7 @@ func (s *stats) countDisconnect(code int) {
 // dial opens the client's socket, authenticated at the upgrade by the
 // access-token cookie, and waits for the welcome frame.
 func dial(ctx context.Context, e *env, st *stats, idx, room int, rid string) (*client, error) {
-	h := http.Header{"Cookie": {"parley_at=" + e.tokens[idx]}}
+	h := http.Header{"Cookie": {auth.AccessCookieName(e.cfg.Tenant, false) + "=" + e.tokens[idx]}}
 	d := ws.Dialer{
 		NetDial: loopbackDial,
 		Timeout: 30 * time.Second,

@@ -10,10 +10,6 @@ import (
 	"github.com/parley-chat/parley/internal/tenant"
 )
 
-// CookieName is the cookie that carries the access token for browsers
-// (auth sets it with the __Host- prefix outside localhost).
-const CookieName = auth.AccessCookie
-
 // userCall is an authenticated user request.
 type userCall struct {
 	tenant *tenant.Tenant
@@ -40,7 +36,8 @@ func (a *API) tenantOf(r *http.Request) (*tenant.Tenant, error) {
 }
 
 // user authenticates a user request: the access token comes from
-// "Authorization: Bearer" or, for browsers, the parley_at cookie, and must
+// "Authorization: Bearer" or, for browsers, the tenant's access cookie
+// (parley_at_{tenant}), and must
 // be issued for the path's tenant. Cookie-authenticated requests that change
 // state must not come from a foreign origin (CSRF).
 func (a *API) user(h userHandler) http.Handler {
@@ -57,16 +54,11 @@ func (a *API) serveUser(w http.ResponseWriter, r *http.Request, h userHandler) e
 		return err
 	}
 	token, fromCookie := bearer(r), false
-	for _, name := range []string{"__Host-" + CookieName, CookieName} {
-		if token != "" {
-			break
-		}
-		if c, err := r.Cookie(name); err == nil && c.Value != "" {
-			token, fromCookie = c.Value, true
-		}
+	if token == "" {
+		token, fromCookie = auth.AccessToken(r, t.ID), true
 	}
 	if token == "" {
-		return protocol.Errorf(protocol.CodeUnauthenticated, "no access token: send Authorization: Bearer or the %s cookie", CookieName)
+		return protocol.Errorf(protocol.CodeUnauthenticated, "no access token: send Authorization: Bearer or the %s cookie", auth.AccessCookieName(t.ID, false))
 	}
 	claims, err := a.cfg.Tokens.Verify(token, t.ID)
 	if err != nil {

@@ -128,7 +128,7 @@ type req struct {
 	path   string // after the server URL
 	body   string // JSON; sent with Content-Type application/json
 	bearer string // Authorization: Bearer
-	cookie string // parley_at cookie
+	cookie string // the access cookie of the path's tenant
 	origin string
 	header http.Header
 }
@@ -182,7 +182,7 @@ func (e *env) do(rq req) resp {
 		r.Header.Set("Authorization", "Bearer "+rq.bearer)
 	}
 	if rq.cookie != "" {
-		r.AddCookie(&http.Cookie{Name: httpapi.CookieName, Value: rq.cookie})
+		r.AddCookie(&http.Cookie{Name: auth.AccessCookieName(tenantOfPath(rq.path), false), Value: rq.cookie})
 	}
 	if rq.origin != "" {
 		r.Header.Set("Origin", rq.origin)
@@ -266,4 +266,11 @@ func (e *env) history(tok, tenantID, roomID, query string) []message {
 	}
 	e.must(http.StatusOK, req{method: "GET", path: "/api/v1/t/" + tenantID + "/rooms/" + roomID + "/messages" + query, bearer: tok}).json(e.t, &h)
 	return h.Messages
+}
+
+// tenantOfPath is the {tenant} of an /api/v1/t/{tenant}/... path.
+func tenantOfPath(path string) string {
+	rest, _ := strings.CutPrefix(path, "/api/v1/t/")
+	tenant, _, _ := strings.Cut(rest, "/")
+	return tenant
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gobwas/ws"
 
+	"github.com/parley-chat/parley/internal/auth"
 	"github.com/parley-chat/parley/internal/chat"
 )
 
@@ -33,7 +34,7 @@ func BenchmarkLiveDelivery(b *testing.B) {
 		e.join("reader", ids[i])
 	}
 	tok := e.token("acme", "reader", time.Hour)
-	dialer := ws.Dialer{Header: ws.HandshakeHeaderHTTP(http.Header{"Cookie": {"parley_at=" + tok}})}
+	dialer := ws.Dialer{Header: ws.HandshakeHeaderHTTP(http.Header{"Cookie": {auth.AccessCookieName("acme", false) + "=" + tok}})}
 	var got atomic.Int64
 	var readers sync.WaitGroup
 	defer readers.Wait()

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/gobwas/ws"
+
+	"github.com/parley-chat/parley/internal/auth"
 )
 
 // TestIdleConnectionMemory opens 2,000 authenticated, subscribed loopback
@@ -28,7 +30,7 @@ func TestIdleConnectionMemory(t *testing.T) {
 	e := newEnv(t, Config{}, nil)
 	room := e.room("ann")
 	tok := e.token("acme", "ann", time.Hour)
-	dialer := ws.Dialer{Header: ws.HandshakeHeaderHTTP(http.Header{"Cookie": {"parley_at=" + tok}})}
+	dialer := ws.Dialer{Header: ws.HandshakeHeaderHTTP(http.Header{"Cookie": {auth.AccessCookieName("acme", false) + "=" + tok}})}
 	sub := textFrameMasked([]byte(`{"type":"subscribe","id":"s","room":"` + room + `","after":-1}`))
 	conns := make([]net.Conn, 0, n)
 	defer func() {

@@ -21,7 +21,7 @@ export async function rest<T>(server: ParleyServer, token: string, method: strin
 /** signIn gives a browser context the open-talk access cookie, as the
  * session exchange would (HttpOnly, loopback: not Secure). */
 export async function signIn(ctx: BrowserContext, server: ParleyServer, token: string): Promise<void> {
-  await ctx.addCookies([{ name: "parley_at", value: token, url: server.url, httpOnly: true, sameSite: "Lax" }]);
+  await ctx.addCookies([{ name: "parley_at_opentalk", value: token, url: server.url, httpOnly: true, sameSite: "Lax" }]);
 }
 
 /** assertion signs a game-chat assertion like the demo host's server does. */

@@ -31,7 +31,7 @@ export function startApp(env: AppEnv): void {
   const client = new ParleyClient({
     tenant,
     api,
-    // The parley_at cookie authenticates the socket; refresh rotates it and
+    // The parley_at_opentalk cookie authenticates the socket; refresh rotates it and
     // returns the new token, which is handed over the open socket.
     refreshToken: () => api.refresh(),
   });

@@ -83,7 +83,7 @@ export interface ParleyClientOptions {
   /** WebSocket implementation; default globalThis.WebSocket */
   WebSocket?: SocketConstructor;
   /** Returns the access token to send in the first frame. Omit (or return
-   * undefined) to rely on the parley_at cookie. Tokens are never put in URLs. */
+   * undefined) to rely on the tenant's access cookie (parley_at_{tenant}). Tokens are never put in URLs. */
   getToken?: () => string | undefined | Promise<string | undefined>;
   /** Called on an "expiring" frame (and once on close code 4002); the client
    * hands the new token over the open socket. */
@@ -432,7 +432,7 @@ export class ParleyClient {
     }
     if (this.#ws !== ws || ws.readyState !== OPEN) return;
     if (token) ws.send(JSON.stringify({ type: "auth", token } satisfies ClientFrame));
-    // Without a token the parley_at cookie authenticated the upgrade: the
+    // Without a token the tenant's access cookie (parley_at_{tenant}) authenticated the upgrade: the
     // welcome frame comes on its own.
   }
 
