@@ -53,6 +53,9 @@ type Site struct {
 	// Origins may frame the embed (frame-ancestors) and are the only
 	// origins the embed accepts postMessage from.
 	Origins []string
+	// SignInURL is the host's sign-in page, where the app sends a user whose
+	// session ended ("" reloads the app instead).
+	SignInURL string
 }
 
 // Config configures the handler.
@@ -80,7 +83,7 @@ func Sites(reg *tenant.Registry, overrides map[string]Site) func(string) (Site, 
 			}
 			return s, true
 		}
-		s := Site{Origins: t.Origins}
+		s := Site{Origins: t.Origins, SignInURL: t.Auth.Settings["signInURL"]}
 		if t.AllowsKind(chat.RoomOpen) {
 			s.App = "opentalk"
 		}
@@ -170,7 +173,11 @@ func (h *handler) serveApp(w http.ResponseWriter, r *http.Request, tenantID stri
 		http.NotFound(w, r)
 		return
 	}
-	h.servePage(w, r, site.App, page, "/t/"+tenantID+"/", map[string]string{"parley-tenant": tenantID}, "frame-ancestors 'none'")
+	meta := map[string]string{"parley-tenant": tenantID}
+	if site.SignInURL != "" {
+		meta["parley-sign-in"] = site.SignInURL
+	}
+	h.servePage(w, r, site.App, page, "/t/"+tenantID+"/", meta, "frame-ancestors 'none'")
 }
 
 func (h *handler) serveEmbed(w http.ResponseWriter, r *http.Request, tenantID string, site Site, sub string) {

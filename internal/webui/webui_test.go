@@ -175,3 +175,17 @@ func TestEmbeddedDistIsReadable(t *testing.T) {
 		t.Fatalf("embedded dist: %v entries, %v", len(entries), err)
 	}
 }
+
+func TestAppPageNamesTheHostSignIn(t *testing.T) {
+	demo := tenant.Demo("http://localhost:8080")
+	demo[0].Auth.Settings = map[string]string{"signInURL": "http://localhost:8081/"}
+	reg, err := tenant.NewRegistry(demo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := fstest.MapFS{"opentalk/index.html": {Data: []byte("<!doctype html><html><head></head><body></body></html>")}}
+	h := Handler(Config{Site: Sites(reg, nil), FS: fsys})
+	if got := body(t, get(t, h, "/t/opentalk/")); !strings.Contains(got, `<meta name="parley-sign-in" content="http://localhost:8081/">`) {
+		t.Fatalf("app page lacks the sign-in meta tag:\n%s", got)
+	}
+}

@@ -220,5 +220,10 @@ describe("the newcomer's journey through the demo host", () => {
     // The other user is still chatting.
     await send(minjiChat, "still here");
     await minjiChat.getByRole("log").getByText("still here").waitFor();
+
+    // "Sign in again" leads to the host's sign-in page (the tenant's signInURL).
+    await banner.getByRole("button", { name: "Sign in again" }).click();
+    await annChat.getByRole("heading", { name: /Sign in/ }).waitFor();
+    expect(new URL(annChat.url()).origin).toBe(new URL(demo.hostUrl).origin);
   });
 });

@@ -72,7 +72,11 @@ function Shell(props: { env: AppEnv; onLang: (l: string) => void }) {
     document.documentElement.lang = locale;
     document.title = t("app.title");
   }, [locale, t]);
-  const signIn = () => (props.env.bridge ? props.env.bridge.authNeeded() : location.reload());
+  // The host's sign-in page (from the tenant config) starts the session
+  // exchange again; without one, reloading retries with whatever cookie is left.
+  const signInUrl = meta("parley-sign-in");
+  const signIn = () =>
+    props.env.bridge ? props.env.bridge.authNeeded() : signInUrl ? location.assign(signInUrl) : location.reload();
   return (
     <div className={`ot-app ${webview ? "ot-webview" : "ot-web"}`} data-route={route.name}>
       {webview ? null : (
