@@ -301,17 +301,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		c.pre, _ = rw.Reader.Peek(n)
 		c.pre = append([]byte(nil), c.pre...)
 	}
-	if !s.add(c) {
-		nc.Close()
-		return
-	}
+	// Register (disarmed until the first rearm) before the connection is
+	// visible to Shutdown and CloseUser, so c.h is set before any teardown
+	// can read it.
 	h, err := s.poller.Register(nc, c.turnFn)
 	if err != nil {
 		s.log.Warn("poller register failed", "err", err)
-		c.teardown()
+		nc.Close()
 		return
 	}
 	c.h = h
+	if !s.add(c) {
+		h.Stop()
+		nc.Close()
+		return
+	}
 	switch {
 	case atUpgrade && authErr != nil:
 		c.refuseAuth("", authErr)
