@@ -222,11 +222,28 @@ func (c *conn) onControl(f control) {
 	case ws.OpPing:
 		c.Send(controlFrame(ws.OpPong, append([]byte(nil), f.payload...)))
 	case ws.OpClose:
-		code := protocol.CloseNormal
-		if len(f.payload) >= 2 {
-			code = int(f.payload[0])<<8 | int(f.payload[1])
-		}
-		c.closeWith(code, "", false)
+		c.closeWith(echoCloseCode(f.payload), "", false)
+	}
+}
+
+// echoCloseCode is the code the server answers a client's close frame
+// with: the client's own code when RFC 6455 (section 7.4) lets an endpoint
+// send it, 1000 for an empty close, and 1002 for a malformed payload or a
+// code that must never be sent (1004-1006, 1015, below 1000, 1016-2999 not
+// registered, 5000 and above).
+func echoCloseCode(payload []byte) int {
+	switch len(payload) {
+	case 0:
+		return protocol.CloseNormal
+	case 1:
+		return protocol.CloseProtocolError
+	}
+	code := int(payload[0])<<8 | int(payload[1])
+	switch {
+	case code >= 1000 && code <= 1003, code >= 1007 && code <= 1014, code >= 3000 && code <= 4999:
+		return code
+	default:
+		return protocol.CloseProtocolError
 	}
 }
 
