@@ -136,7 +136,7 @@ describe("open talk app-WebView entry", () => {
 describe("game chat iframe", () => {
   /** A game page on an allowed origin (localhost vs the iframe's 127.0.0.1:
    * cross-origin, as in production) that records what the iframe posts. */
-  async function gamePage(room: string, parentHost = "localhost"): Promise<Page> {
+  async function gamePage(room: string, parentHost = "localhost", beforeLoad?: (page: Page) => void): Promise<Page> {
     const port = new URL(server.url).port;
     const parentOrigin = `http://${parentHost}:${port}`;
     const ctx = await browser.newContext({ viewport: { width: 640, height: 480 }, locale: "ko-KR" });
@@ -156,6 +156,7 @@ window.sendAssertion = (a) => document.getElementById("chat").contentWindow.post
 </script>`,
       }),
     );
+    beforeLoad?.(page);
     await page.goto(`${parentOrigin}/e2e/game.html`);
     return page;
   }
@@ -212,9 +213,14 @@ window.sendAssertion = (a) => document.getElementById("chat").contentWindow.post
   it("cannot be framed by a foreign origin", async () => {
     const room = `game-foreign-${Date.now()}`;
     await privateRoom(server, room, "RPS foreign");
-    const page = await gamePage(room, "127.0.0.2");
-    // frame-ancestors blocks the page: the chat never loads, never says it is ready.
-    await expect(waitEvent(page, "parley:ready", 5000)).rejects.toThrow();
+    // frame-ancestors blocks the page: Chromium reports the refusal, and the
+    // chat never loads.
+    let refused: Promise<unknown> = Promise.resolve();
+    const page = await gamePage(room, "127.0.0.2", (p) => {
+      refused = p.waitForEvent("console", { predicate: (m) => m.text().includes("frame-ancestors"), timeout: 15_000 });
+    });
+    await refused;
+    expect(await events(page)).not.toContainEqual(expect.objectContaining({ type: "parley:ready" }));
     const embedded = page.frames().find((f) => f.url().includes("/t/rps/embed/"));
     expect(embedded ? await embedded.locator("#chat").count() : 0).toBe(0);
     await page.context().close();
