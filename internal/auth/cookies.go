@@ -42,10 +42,20 @@ func RefreshCookieName(tenantID string, secure bool) string {
 // "Authorization: Bearer" header, else the tenant's access cookie. Empty if
 // none.
 func AccessToken(r *http.Request, tenantID string) string {
-	if v, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
-		return strings.TrimSpace(v)
+	if token := BearerToken(r); token != "" {
+		return token
 	}
 	return cookieValue(r, AccessCookieName(tenantID, true), AccessCookieName(tenantID, false))
+}
+
+// BearerToken returns the credential of an "Authorization: Bearer" header
+// (the scheme is case-insensitive, RFC 7235), or "".
+func BearerToken(r *http.Request) string {
+	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return ""
+	}
+	return strings.TrimSpace(token)
 }
 
 func refreshCookie(r *http.Request, tenantID string) string {

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/parley-chat/parley/internal/chat"
@@ -238,6 +237,22 @@ func (s *Service) tenantAdapter(r *http.Request) (*tenant.Tenant, Adapter, bool)
 	return t, s.adapters[t.ID], true
 }
 
+// cookieRequest starts a cookie-authenticated POST (refresh, logout): the
+// path's tenant must exist and a browser's Origin must be Parley's own or
+// the tenant's. On false it has answered the request.
+func (s *Service) cookieRequest(w http.ResponseWriter, r *http.Request) (*tenant.Tenant, Adapter, bool) {
+	t, a, ok := s.tenantAdapter(r)
+	if !ok {
+		writeError(w, chat.ErrNotFound)
+		return nil, nil, false
+	}
+	if !originAllowed(r, t) {
+		writeError(w, fmt.Errorf("origin %q: %w", r.Header.Get("Origin"), chat.ErrForbidden))
+		return nil, nil, false
+	}
+	return t, a, true
+}
+
 // enter is GET /t/{tenant}/enter: the browser arrives from the host.
 func (s *Service) enter(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Referrer-Policy", "no-referrer")
@@ -317,13 +332,8 @@ func (s *Service) signIn(w http.ResponseWriter, r *http.Request) {
 // token, extend the host session when it is about to end, and mint a new
 // access token.
 func (s *Service) refresh(w http.ResponseWriter, r *http.Request) {
-	t, a, ok := s.tenantAdapter(r)
+	t, a, ok := s.cookieRequest(w, r)
 	if !ok {
-		writeError(w, chat.ErrNotFound)
-		return
-	}
-	if !originAllowed(r, t) {
-		writeError(w, fmt.Errorf("origin %q: %w", r.Header.Get("Origin"), chat.ErrForbidden))
 		return
 	}
 	rt := refreshCookie(r, t.ID)
@@ -400,13 +410,8 @@ func (s *Service) refreshHost(ctx context.Context, hr HostRefresher, sess *Sessi
 // logout is POST /api/v1/t/{tenant}/auth/logout: revoke the session of the
 // refresh cookie (or of the access token) and clear the cookies.
 func (s *Service) logout(w http.ResponseWriter, r *http.Request) {
-	t, _, ok := s.tenantAdapter(r)
+	t, _, ok := s.cookieRequest(w, r)
 	if !ok {
-		writeError(w, chat.ErrNotFound)
-		return
-	}
-	if !originAllowed(r, t) {
-		writeError(w, fmt.Errorf("origin %q: %w", r.Header.Get("Origin"), chat.ErrForbidden))
 		return
 	}
 	f := RevokeFilter{Tenant: t.ID}
@@ -434,7 +439,7 @@ func (s *Service) revoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, chat.ErrNotFound)
 		return
 	}
-	key, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	key := BearerToken(r)
 	if !t.CheckAPIKey(key) {
 		writeError(w, protocol.Errorf(protocol.CodeUnauthenticated, "missing or wrong tenant API key"))
 		return

@@ -53,7 +53,7 @@ func (a *API) serveUser(w http.ResponseWriter, r *http.Request, h userHandler) e
 	if err != nil {
 		return err
 	}
-	token, fromCookie := bearer(r), false
+	token, fromCookie := auth.BearerToken(r), false
 	if token == "" {
 		token, fromCookie = auth.AccessToken(r, t.ID), true
 	}
@@ -80,7 +80,7 @@ func (a *API) host(h hostHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		t, err := a.tenantOf(r)
 		if err == nil {
-			if key := bearer(r); key == "" || !t.CheckAPIKey(key) {
+			if key := auth.BearerToken(r); key == "" || !t.CheckAPIKey(key) {
 				err = protocol.Errorf(protocol.CodeUnauthenticated, "missing or wrong tenant API key")
 			} else {
 				err = h(w, r, &hostCall{tenant: t})
@@ -90,15 +90,6 @@ func (a *API) host(h hostHandler) http.Handler {
 			a.writeError(w, r, err)
 		}
 	})
-}
-
-// bearer returns the token of "Authorization: Bearer <token>", or "".
-func bearer(r *http.Request) string {
-	scheme, token, ok := strings.Cut(r.Header.Get("Authorization"), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") {
-		return ""
-	}
-	return strings.TrimSpace(token)
 }
 
 func safeMethod(m string) bool {
