@@ -62,22 +62,26 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	metrics := httpapi.NewMetrics()
 	presence := presencemem.New()
 	a.broker = memory.New()
-	a.rooms = rooms.New(a.store, a.broker, tenants, logger, rooms.Options{OnCommit: metrics.ObserveCommit})
+	// The rooms and auth services reach the socket server (which needs
+	// them first) through late: ending memberships, closing revoked users.
+	late := &lateSockets{}
+	a.rooms = rooms.New(a.store, a.broker, tenants, logger, rooms.Options{
+		OnCommit:          metrics.ObserveCommit,
+		OnMembershipEnded: late.EndMembership,
+	})
 
 	sessions, ok := a.store.(auth.SessionStore)
 	if !ok {
 		return nil, fmt.Errorf("store %s keeps no sign-in sessions", cfg.storeKind())
 	}
-	// The auth service closes revoked users' sockets, and the socket server
-	// verifies tokens with the auth service (so a revoked session cannot
-	// open a new socket): the closer is bound once the sockets exist.
-	closer := &lateCloser{}
+	// The socket server verifies tokens with the auth service, so a revoked
+	// session cannot open a new socket.
 	authSvc, err := auth.New(auth.Config{
 		Tenants:  tenants,
 		Keys:     keys,
 		Sessions: sessions,
 		Members:  a.rooms,
-		Sockets:  closer,
+		Sockets:  late,
 		Logger:   logger,
 	})
 	if err != nil {
@@ -89,19 +93,18 @@ func New(ctx context.Context, cfg Config, logger *slog.Logger, version string) (
 	}); err != nil {
 		return nil, err
 	}
-	closer.bind(a.sockets)
+	late.bind(a.sockets)
 	a.api, err = httpapi.New(httpapi.Config{
-		Rooms:       a.rooms,
-		Tenants:     tenants,
-		Tokens:      authSvc,
-		Presence:    presence,
-		Socket:      a.sockets.handler(),
-		Memberships: a.sockets,
-		Auth:        authSvc,
-		Web:         webui.Handler(webui.Config{Site: webui.Sites(tenants, nil)}),
-		Ready:       storeReady(a.store),
-		Metrics:     metrics,
-		Logger:      logger,
+		Rooms:    a.rooms,
+		Tenants:  tenants,
+		Tokens:   authSvc,
+		Presence: presence,
+		Socket:   a.sockets.handler(),
+		Auth:     authSvc,
+		Web:      webui.Handler(webui.Config{Site: webui.Sites(tenants, nil)}),
+		Ready:    storeReady(a.store),
+		Metrics:  metrics,
+		Logger:   logger,
 	})
 	if err != nil {
 		return nil, err

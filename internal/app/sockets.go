@@ -20,7 +20,7 @@ type sockets interface {
 	// CloseUser closes a user's sockets (auth.SocketCloser).
 	CloseUser(tenantID, userID string, code int)
 	// EndMembership stops delivering a room to a user's sockets
-	// (httpapi.Memberships).
+	// (rooms.Options.OnMembershipEnded).
 	EndMembership(tenantID, roomID, userID string) int
 }
 
@@ -35,17 +35,25 @@ type socketDeps struct {
 	logger   *slog.Logger
 }
 
-// lateCloser is the auth service's socket closer, bound after the socket
-// server (which needs the auth service first) is built.
-type lateCloser struct{ s atomic.Pointer[sockets] }
+// lateSockets lets the rooms and auth services, built before the socket
+// server (which needs them), reach it once it is bound. Before that no
+// socket can be open, so there is nothing to reach.
+type lateSockets struct{ s atomic.Pointer[sockets] }
 
-func (l *lateCloser) bind(s sockets) { l.s.Store(&s) }
+func (l *lateSockets) bind(s sockets) { l.s.Store(&s) }
 
-// CloseUser closes the user's sockets once bound; before that no socket
-// can be open.
-func (l *lateCloser) CloseUser(tenantID, userID string, code int) {
+// CloseUser closes the user's sockets (auth.SocketCloser).
+func (l *lateSockets) CloseUser(tenantID, userID string, code int) {
 	if s := l.s.Load(); s != nil {
 		(*s).CloseUser(tenantID, userID, code)
+	}
+}
+
+// EndMembership stops delivering the room to the user's sockets
+// (rooms.Options.OnMembershipEnded).
+func (l *lateSockets) EndMembership(tenantID, roomID, userID string) {
+	if s := l.s.Load(); s != nil {
+		(*s).EndMembership(tenantID, roomID, userID)
 	}
 }
 

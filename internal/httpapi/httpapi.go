@@ -39,12 +39,6 @@ type Rooms interface {
 	UserRooms(ctx context.Context, tenantID, userID string) ([]chat.Room, error)
 }
 
-// Memberships ends live subscriptions when a membership ends over REST;
-// *session.Server is one.
-type Memberships interface {
-	EndMembership(tenantID, roomID, userID string) int
-}
-
 // Verifier checks access tokens; *auth.Keys is one.
 type Verifier interface {
 	Verify(token, tenant string) (auth.Claims, error)
@@ -63,9 +57,6 @@ type Config struct {
 	// Socket serves GET /ws/{tenant} (the session server); nil leaves the
 	// route out.
 	Socket http.Handler
-	// Memberships, when set, stops delivering a room to the sockets of a
-	// user who left it or whom the host removed.
-	Memberships Memberships
 	// Auth serves the sign-in routes listed in auth.Routes (*auth.Service);
 	// nil leaves them out.
 	Auth http.Handler
@@ -120,10 +111,3 @@ func (a *API) Handler() http.Handler { return a.handler }
 // Drain marks the node as shutting down: /readyz answers 503 from now on so
 // load balancers stop sending new clients. It does not stop serving.
 func (a *API) Drain() { a.draining.Store(true) }
-
-// endMembership stops live delivery of the room to the user's sockets.
-func (a *API) endMembership(tenantID, roomID, userID string) {
-	if a.cfg.Memberships != nil {
-		a.cfg.Memberships.EndMembership(tenantID, roomID, userID)
-	}
-}

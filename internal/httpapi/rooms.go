@@ -82,7 +82,6 @@ func (a *API) leaveRoom(w http.ResponseWriter, r *http.Request, c *userCall) err
 	if err := a.cfg.Rooms.Leave(r.Context(), c.user, r.PathValue("room")); err != nil {
 		return a.hidePrivate(r.Context(), c, r.PathValue("room"), err)
 	}
-	a.endMembership(c.tenant.ID, r.PathValue("room"), c.user.ID)
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

@@ -94,7 +94,6 @@ func (a *API) deleteMember(w http.ResponseWriter, r *http.Request, c *hostCall) 
 	if err != nil && !errors.Is(err, chat.ErrNotMember) {
 		return err
 	}
-	a.endMembership(c.tenant.ID, r.PathValue("room"), r.PathValue("user"))
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

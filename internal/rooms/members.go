@@ -60,6 +60,7 @@ func (s *Service) Leave(ctx context.Context, u chat.User, roomID string) error {
 		return wrap("leave", err)
 	}
 	s.systemMessage(ctx, u, roomID, chat.EventLeave)
+	s.membershipEnded(u.Tenant, roomID, u.ID)
 	return nil
 }
 
@@ -109,7 +110,15 @@ func (s *Service) RemoveMember(ctx context.Context, tenantID, roomID, userID str
 		return wrap("remove member", err)
 	}
 	s.systemMessage(ctx, chat.User{Tenant: tenantID, ID: userID, Name: m.Name}, roomID, chat.EventLeave)
+	s.membershipEnded(tenantID, roomID, userID)
 	return nil
+}
+
+// membershipEnded tells Options.OnMembershipEnded, if set.
+func (s *Service) membershipEnded(tenantID, roomID, userID string) {
+	if s.opts.OnMembershipEnded != nil {
+		s.opts.OnMembershipEnded(tenantID, roomID, userID)
+	}
 }
 
 // addMember stores a membership and, when it is new, its join message.

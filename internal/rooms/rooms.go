@@ -52,6 +52,10 @@ type Options struct {
 	// OnPublishError, if set, is called when a stored message could not be
 	// published (it is logged either way). It must not block.
 	OnPublishError func(err error)
+	// OnMembershipEnded, if set, is called after Leave or RemoveMember ended
+	// a membership and published its leave message, so that the socket
+	// layer stops delivering the room to that user. It must not block.
+	OnMembershipEnded func(tenantID, roomID, userID string)
 }
 
 // Defaults of Options.

@@ -243,9 +243,6 @@ func (c *conn) leave(ctx context.Context, f *protocol.ClientFrame) error {
 	if err := c.srv.cfg.Rooms.Leave(ctx, c.user, f.Room); err != nil {
 		return err
 	}
-	// A former member receives nothing more, on any of their connections
-	// to this node.
-	c.srv.EndMembership(c.ten.ID, f.Room, c.user.ID)
 	c.queue(protocol.Reply{Type: protocol.TypeReply, ID: f.ID})
 	return nil
 }

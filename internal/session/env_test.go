@@ -76,12 +76,15 @@ func newEnv(t testing.TB, cfg Config, policy func(*tenant.Policy)) *env {
 	}
 	br := memory.New()
 	reg := testTenants(t, policy)
-	rs := rooms.New(st, br, reg, log, rooms.Options{})
+	var srv *Server // bound below, before any connection exists
+	rs := rooms.New(st, br, reg, log, rooms.Options{
+		OnMembershipEnded: func(tenantID, roomID, userID string) { srv.EndMembership(tenantID, roomID, userID) },
+	})
 	cfg.Tenants, cfg.Tokens, cfg.Rooms, cfg.Store, cfg.Broker = reg, keys, rs, st, br
 	if cfg.Presence == nil {
 		cfg.Presence = presencemem.New()
 	}
-	srv, err := NewServer(cfg)
+	srv, err = NewServer(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -379,10 +379,10 @@ func (s *Server) CloseSession(sessionID string, code int) int {
 
 // EndMembership ends, silently, the subscriptions to the room of every
 // socket of the user on this node, because the user is no longer a member
-// (they left on one of their connections, or the host removed them). It
-// returns how many subscriptions it ended. Connections on other nodes are
-// not reached: the caller of the host's RemoveMember calls it on each node,
-// or they keep the subscription until they reconnect.
+// (they left, or the host removed them). Wire it to
+// rooms.Options.OnMembershipEnded. It returns how many subscriptions it
+// ended. Connections on other nodes are not reached: they keep the
+// subscription until they reconnect.
 func (s *Server) EndMembership(tenantID, roomID, userID string) int {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(s.ctx), s.cfg.OpTimeout)
 	defer cancel()
